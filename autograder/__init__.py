@@ -1,0 +1,1 @@
+"""rnnlab: build, grade and check the autograded recurrent-networks lab."""

@@ -1,0 +1,77 @@
+"""``rnnlab build``: reference + templates -> master notebook -> ``otter assign`` -> dist/."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from .config import AssignmentConfig
+from .notebook import TEMPLATE_DIR, write_master_notebook
+
+SHIPPED_MODULES = ("lab_support.py", "lab_checks.py")
+FAILURE_MARKER = "Some autograder tests failed"
+
+
+class BuildError(RuntimeError):
+    """The assignment could not be built; the message says why."""
+
+
+def grading_environment(profile: str, imdb: str) -> dict[str, str]:
+    """The environment for a run that executes notebooks: profile and data chosen explicitly."""
+    environment = dict(os.environ, RNNLAB_PROFILE=profile, RNNLAB_IMDB=imdb)
+    environment.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    return environment
+
+
+def stage_build_folder(config: AssignmentConfig) -> Path:
+    """A fresh build/ folder with the master notebook and every file it ships with."""
+    shutil.rmtree(config.build_dir, ignore_errors=True)
+    master = write_master_notebook(config, config.build_dir / config.notebook_name)
+    for module in SHIPPED_MODULES:
+        shutil.copy(TEMPLATE_DIR / module, config.build_dir / module)
+    shutil.copy(config.folder / "requirements.txt", config.build_dir / "requirements.txt")
+    return master
+
+
+def run_otter_assign(master: Path, dist: Path, environment: dict[str, str]) -> None:
+    """Split the master notebook; otter runs every test on the solution and fails if one fails."""
+    shutil.rmtree(dist, ignore_errors=True)
+    command = [sys.executable, "-m", "otter", "assign", str(master), str(dist)]
+    completed = subprocess.run(
+        command, env=environment, cwd=master.parent, capture_output=True, text=True
+    )
+    if completed.returncode != 0:
+        output = completed.stdout + completed.stderr
+        if FAILURE_MARKER in output:
+            summary = output[output.index(FAILURE_MARKER) :]
+            raise BuildError(f"The reference solution does not pass its own tests:\n{summary}")
+        raise BuildError(f"otter assign failed (exit {completed.returncode}):\n{output[-4000:]}")
+
+
+def autograder_zip(config: AssignmentConfig) -> Path:
+    """The newest autograder zip that ``otter assign`` wrote."""
+    zips = sorted((config.dist_dir / "autograder").glob("*.zip"), key=lambda path: path.stat().st_mtime)
+    if not zips:
+        raise FileNotFoundError(
+            f"No autograder zip in {config.dist_dir / 'autograder'}; run `rnnlab build` first."
+        )
+    return zips[-1]
+
+
+def build(config: AssignmentConfig, profile: str, imdb: str) -> Path:
+    """Build dist/ for ``config`` and return the autograder zip."""
+    started = time.perf_counter()
+    print(f"Building {config.name}: profile {profile}, IMDB data {imdb}")
+    master = stage_build_folder(config)
+    print(f"  master notebook: {master}")
+    print("  running otter assign (executes the solution and all tests; takes minutes)...")
+    run_otter_assign(master, config.dist_dir, grading_environment(profile, imdb))
+    zip_path = autograder_zip(config)
+    print(f"  student notebook: {config.dist_dir / 'student' / config.notebook_name}")
+    print(f"  autograder zip:   {zip_path}")
+    print(f"Built in {time.perf_counter() - started:.0f} s; the solution passed every test.")
+    return zip_path

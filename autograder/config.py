@@ -1,0 +1,73 @@
+"""An assignment's config: its name, points per test and accuracy thresholds."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+ASSIGNMENTS_DIR = Path(__file__).resolve().parent.parent / "assignments"
+DEFAULT_ASSIGNMENT = ASSIGNMENTS_DIR / "rnn_lab"
+CONFIG_FILE = "assignment.toml"
+
+
+@dataclass(frozen=True)
+class AssignmentConfig:
+    """What ``assignment.toml`` says, with the folders derived from where it lives."""
+
+    folder: Path
+    name: str
+    title: str
+    points: dict[str, dict[str, float]]  # question -> test name (or "manual") -> points
+    thresholds: dict[str, dict[str, dict[str, float]]]  # profile -> data kind -> question -> value
+
+    @property
+    def build_dir(self) -> Path:
+        return self.folder / "build"
+
+    @property
+    def dist_dir(self) -> Path:
+        return self.folder / "dist"
+
+    @property
+    def notebook_name(self) -> str:
+        return f"{self.name}.ipynb"
+
+    def is_manual(self, question: str) -> bool:
+        return "manual" in self.points[question]
+
+    def question_points(self, question: str) -> float:
+        return sum(self.points[question].values())
+
+    def thresholds_for(self, question: str) -> dict[str, dict[str, float]]:
+        """``{profile: {data kind: threshold}}`` for one question, as the hidden test receives it."""
+        return {
+            profile: {kind: table[question] for kind, table in kinds.items() if question in table}
+            for profile, kinds in self.thresholds.items()
+        }
+
+    @property
+    def total_points(self) -> float:
+        return sum(self.question_points(question) for question in self.points)
+
+
+def load_config(folder: Path = DEFAULT_ASSIGNMENT) -> AssignmentConfig:
+    """Read ``<folder>/assignment.toml``; a missing or malformed file is a clear error."""
+    path = Path(folder) / CONFIG_FILE
+    if not path.is_file():
+        raise FileNotFoundError(f"No assignment config at {path}.")
+    with open(path, "rb") as handle:
+        try:
+            raw = tomllib.load(handle)
+        except tomllib.TOMLDecodeError as error:
+            raise ValueError(f"{path} is not valid TOML: {error}") from error
+    try:
+        return AssignmentConfig(
+            folder=Path(folder).resolve(),
+            name=raw["name"],
+            title=raw["title"],
+            points=raw["points"],
+            thresholds=raw.get("thresholds", {}),
+        )
+    except KeyError as error:
+        raise ValueError(f"{path} lacks the required key {error}.") from None

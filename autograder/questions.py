@@ -1,0 +1,175 @@
+"""The lab's questions and the tests behind each one.
+
+A test is one call of a ``lab_checks`` function. What it expects (layer lists, parameter
+counts) is read off the reference builders, so the reference is the single source of
+truth; points and thresholds come from the assignment's config.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import keras
+
+import lab_checks
+from reference import adder_models, imdb_models
+
+from .config import AssignmentConfig
+
+
+@dataclass(frozen=True)
+class TestSpec:
+    """One test case of a question: its name in the config's points table and its code."""
+
+    name: str
+    hidden: bool
+    code: str
+
+
+@dataclass(frozen=True)
+class ModelQuestion:
+    """A question whose answer is a compiled model held in ``variable``."""
+
+    variable: str
+    builder: Callable[[], keras.Model]
+    loss: str
+    accuracy_check: str | None = None  # "imdb" or "adder"
+    batch_size: int = 128
+
+
+@dataclass(frozen=True)
+class CountQuestion:
+    """A parameter count worked out by hand, held in ``variable``."""
+
+    variable: str
+    expected: int
+    hint: str
+
+
+@dataclass(frozen=True)
+class ShapeQuestion:
+    """Small wrapper demos: each variable's model maps an input shape to an output shape."""
+
+    demos: tuple[tuple[str, str, Callable[[], keras.Model], tuple], ...]  # test, variable, builder, input
+
+
+@dataclass(frozen=True)
+class ManualQuestion:
+    """A written answer, graded by a person."""
+
+
+def _layer_params(builder: Callable[[], keras.Model], layer_class: str) -> int:
+    model = builder()
+    return next(int(layer.count_params()) for layer in model.layers if type(layer).__name__ == layer_class)
+
+
+QUESTIONS = {
+    "q1a_count": CountQuestion(
+        "count_feedforward",
+        imdb_models.build_feedforward_model().count_params(),
+        "Each Dense layer has (inputs x units) weights plus one bias per unit; add both layers.",
+    ),
+    "q1a": ModelQuestion("model_feedforward", imdb_models.build_feedforward_model, "binary_crossentropy"),
+    "q1a_why": ManualQuestion(),
+    "q1b_count": CountQuestion(
+        "count_embedding",
+        imdb_models.build_embedding_model().count_params(),
+        "The embedding holds one vector of 100 numbers per word of the vocabulary; Flatten "
+        "turns 500 such vectors into one long input for the Dense layer.",
+    ),
+    "q2": ModelQuestion("model_cnn", imdb_models.build_cnn_model, "binary_crossentropy", "imdb", 128),
+    "q3_count": CountQuestion(
+        "count_simple_rnn",
+        _layer_params(imdb_models.build_simple_rnn_model, "SimpleRNN"),
+        "A SimpleRNN with u units and inputs of size d has u x (u + d + 1) parameters.",
+    ),
+    "q4_count": CountQuestion(
+        "count_lstm",
+        _layer_params(imdb_models.build_lstm_model, "LSTM"),
+        "An LSTM has four gates, each as large as a SimpleRNN of the same size.",
+    ),
+    "q4": ModelQuestion("model_lstm", imdb_models.build_lstm_model, "binary_crossentropy", "imdb", 64),
+    "q5": ModelQuestion(
+        "model_cnn_lstm", imdb_models.build_cnn_lstm_model, "binary_crossentropy", "imdb", 64
+    ),
+    "q5_compare": ManualQuestion(),
+    "q6": ShapeQuestion(
+        (
+            ("time_distributed", "demo_time_distributed", adder_models.build_time_distributed_demo, (1, 3, 5)),
+            ("repeat_vector", "demo_repeat_vector", adder_models.build_repeat_vector_demo, (1, 10)),
+        )
+    ),
+    "q7": ModelQuestion("model_adder", adder_models.build_adder_model, "categorical_crossentropy", "adder", 64),
+}
+
+
+def _call(function: str, *args: str, **kwargs: str) -> str:
+    arguments = ", ".join([*args, *(f"{key}={value}" for key, value in kwargs.items())])
+    return f"import lab_checks\nlab_checks.{function}({arguments})\n"
+
+
+def question_tests(name: str, config: AssignmentConfig) -> list[TestSpec]:
+    """The test cases of question ``name``, in notebook order."""
+    question = QUESTIONS[name]
+    if isinstance(question, CountQuestion):
+        return [
+            TestSpec("answer_type", False, _call("check_hand_count", question.variable)),
+            TestSpec(
+                "value",
+                True,
+                _call(
+                    "check_hand_count",
+                    question.variable,
+                    expected=repr(question.expected),
+                    hint=repr(question.hint),
+                ),
+            ),
+        ]
+    if isinstance(question, ShapeQuestion):
+        return [
+            TestSpec(
+                test,
+                False,
+                _call(
+                    "check_output_shape",
+                    variable,
+                    repr(variable),
+                    input_shape=repr(shape),
+                    expected=repr(tuple(builder()(keras.ops.zeros(shape)).shape)),
+                ),
+            )
+            for test, variable, builder, shape in question.demos
+        ]
+    if isinstance(question, ModelQuestion):
+        reference = question.builder()
+        tests = [
+            TestSpec(
+                "structure",
+                False,
+                _call(
+                    "check_model",
+                    question.variable,
+                    repr(question.variable),
+                    expected_layers=repr(lab_checks.describe_layers(reference)),
+                    params=repr(int(reference.count_params())),
+                    loss=repr(question.loss),
+                ),
+            )
+        ]
+        if question.accuracy_check:
+            tests.append(
+                TestSpec(
+                    "accuracy",
+                    True,
+                    _call(
+                        f"check_{question.accuracy_check}_accuracy",
+                        question.variable,
+                        repr(question.variable),
+                        thresholds=repr(config.thresholds_for(name)),
+                        batch_size=repr(question.batch_size),
+                    ),
+                )
+            )
+        return tests
+    return []

@@ -1,0 +1,367 @@
+"""Support code for the recurrent-networks lab.
+
+This module ships next to the student notebook. It loads the data, applies the
+training budget of the active profile and holds the adder's character table.
+It contains no solution to any exercise.
+
+Choosing the data (environment variable ``RNNLAB_IMDB`` or the ``source`` argument):
+  * ``keras``      the real IMDB reviews, downloaded and cached by Keras (default);
+  * ``generated``  a synthetic stand-in in the same format, for offline work;
+  * a file path    a local copy of Keras' ``imdb.npz``.
+
+Choosing the budget (environment variable ``RNNLAB_PROFILE``):
+  * ``full``     the lab as written (default when you run the notebook yourself);
+  * ``grading``  small subsets and few epochs, chosen automatically by the grader;
+  * ``smoke``    tiny, for the toolkit's own tests.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+VOCABULARY_SIZE = 10_000
+MAX_REVIEW_LENGTH = 500
+EMBEDDING_DIM = 100
+
+ALPHABET = "0123456789+ "
+MAX_OPERAND = 999
+QUESTION_LENGTH = 7  # "999+999"
+ANSWER_LENGTH = 4  # "1998"
+
+PROFILE_ENV = "RNNLAB_PROFILE"
+IMDB_SOURCE_ENV = "RNNLAB_IMDB"
+DEFAULT_IMDB_SOURCE = "keras"
+GENERATED_SOURCE = "generated"
+
+# Keras' own post-processing of imdb.npz (keras.datasets.imdb.load_data defaults).
+KERAS_SHUFFLE_SEED = 113
+START_CHAR = 1
+OOV_CHAR = 2
+INDEX_FROM = 3
+
+
+@dataclass(frozen=True)
+class Profile:
+    """A training budget. ``None`` means "as much as the lab asks for"."""
+
+    name: str
+    train_reviews: int | None  # reviews to train on, in the notebook and in the checks
+    test_reviews: int | None  # held-out reviews to measure accuracy on
+    notebook_epochs: int | None  # cap on the epochs the notebook's own training runs
+    check_epochs: int  # epochs an accuracy check trains a fresh copy of a model for
+    adder_problems: int
+    adder_notebook_epochs: int | None
+    adder_check_epochs: int
+
+
+PROFILES = {
+    "full": Profile("full", None, None, None, 3, 50_000, None, 20),
+    "grading": Profile("grading", 2_000, 1_000, 1, 2, 12_000, 1, 8),
+    "smoke": Profile("smoke", 1_000, 500, 1, 3, 4_000, 1, 4),
+}
+
+
+def _otter_is_grading() -> bool:
+    """True inside an otter grading run (otter switches its Notebook class into grading mode)."""
+    import sys
+
+    otter = sys.modules.get("otter")
+    notebook = getattr(otter, "Notebook", None)
+    return bool(getattr(notebook, "_grading_mode", False))
+
+
+def active_profile() -> Profile:
+    """The profile named by ``RNNLAB_PROFILE``, else ``grading`` in a grading run, else ``full``."""
+    name = os.environ.get(PROFILE_ENV) or ("grading" if _otter_is_grading() else "full")
+    if name not in PROFILES:
+        raise ValueError(f"{PROFILE_ENV}={name!r} is not a profile; use one of {sorted(PROFILES)}.")
+    return PROFILES[name]
+
+
+def set_seeds(seed: int = 0) -> None:
+    """Seed Python, NumPy and the Keras backend so that runs repeat."""
+    import keras
+
+    keras.utils.set_random_seed(seed)
+
+
+# --------------------------------------------------------------------------- IMDB data
+
+
+@dataclass(frozen=True)
+class ImdbData:
+    """Padded reviews and 0/1 labels, as the lab uses them."""
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    source: str
+
+
+def imdb_source_name(source: str | None = None) -> str:
+    """``keras``, ``generated`` or a path: the argument, else ``RNNLAB_IMDB``, else ``keras``."""
+    return source or os.environ.get(IMDB_SOURCE_ENV) or DEFAULT_IMDB_SOURCE
+
+
+def imdb_source_kind(source: str | None = None) -> str:
+    """``generated`` for the synthetic stand-in, ``imdb`` for the real reviews (any copy)."""
+    return GENERATED_SOURCE if imdb_source_name(source) == GENERATED_SOURCE else "imdb"
+
+
+def load_imdb(source: str | None = None, profile: Profile | None = None) -> ImdbData:
+    """Load the reviews, keep the profile's share of them and pad each to 500 tokens."""
+    import keras
+
+    profile = profile or active_profile()
+    source = imdb_source_name(source)
+    (x_train, y_train), (x_test, y_test) = load_imdb_sequences(source)
+    x_train, y_train = x_train[: profile.train_reviews], y_train[: profile.train_reviews]
+    x_test, y_test = x_test[: profile.test_reviews], y_test[: profile.test_reviews]
+    return ImdbData(
+        x_train=keras.utils.pad_sequences(x_train, maxlen=MAX_REVIEW_LENGTH),
+        y_train=np.asarray(y_train),
+        x_test=keras.utils.pad_sequences(x_test, maxlen=MAX_REVIEW_LENGTH),
+        y_test=np.asarray(y_test),
+        source=source,
+    )
+
+
+@lru_cache(maxsize=2)
+def load_imdb_sequences(source: str, num_words: int = VOCABULARY_SIZE):
+    """Unpadded reviews ``((x_train, y_train), (x_test, y_test))`` exactly as Keras returns them."""
+    if source == GENERATED_SOURCE:
+        raw = generate_raw_imdb()
+    elif source == "keras":
+        raw = read_raw_imdb(_download_imdb())
+    else:
+        raw = read_raw_imdb(Path(source))
+    return keras_postprocess(raw, num_words=num_words)
+
+
+def _download_imdb() -> Path:
+    import keras
+
+    try:
+        return Path(keras.utils.get_file("imdb.npz", origin=IMDB_ORIGIN, file_hash=IMDB_SHA256))
+    except Exception as error:  # Keras raises several kinds for a failed download
+        raise RuntimeError(
+            "Could not download the IMDB reviews through Keras "
+            f"({type(error).__name__}: {error}). Either connect to the internet, point "
+            f"{IMDB_SOURCE_ENV} at a local copy of imdb.npz, or set {IMDB_SOURCE_ENV}=generated "
+            "to work offline on synthetic reviews."
+        ) from error
+
+
+IMDB_ORIGIN = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/imdb.npz"
+IMDB_SHA256 = "69664113be75683a8fe16e3ed0ab59fda8886cb3cd7ada244f7d9544e4676b9f"
+RAW_KEYS = ("x_train", "y_train", "x_test", "y_test")
+
+
+def read_raw_imdb(path: Path) -> dict[str, np.ndarray]:
+    """Read a file in Keras' raw imdb.npz format without allowing arbitrary unpickling."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"No IMDB file at {path}. Set {IMDB_SOURCE_ENV} to the path of a copy of Keras' "
+            f"imdb.npz, to 'keras' to download it, or to 'generated' for synthetic reviews."
+        )
+    try:
+        from keras.src.datasets.npz_utils import load_npz
+    except ImportError:  # Keras < 3.15.1 has no restricted loader
+        with np.load(path, allow_pickle=True) as archive:
+            raw = {key: archive[key] for key in archive.files}
+    else:
+        raw = load_npz(path)
+    missing = [key for key in RAW_KEYS if key not in raw]
+    if missing:
+        raise ValueError(f"{path} is not an IMDB file in Keras' format: it lacks {missing}.")
+    return raw
+
+
+def keras_postprocess(raw: dict[str, np.ndarray], num_words: int = VOCABULARY_SIZE):
+    """Apply ``keras.datasets.imdb.load_data``'s steps (default arguments) to a raw file."""
+    rng = np.random.RandomState(KERAS_SHUFFLE_SEED)
+    splits = []
+    for x_key, y_key in (("x_train", "y_train"), ("x_test", "y_test")):
+        order = np.arange(len(raw[x_key]))
+        rng.shuffle(order)
+        reviews = [
+            [START_CHAR] + [w + INDEX_FROM if w + INDEX_FROM < num_words else OOV_CHAR for w in x]
+            for x in raw[x_key][order]
+        ]
+        splits.append((np.array(reviews, dtype="object"), raw[y_key][order]))
+    return tuple(splits)
+
+
+def generate_raw_imdb(
+    train_reviews: int = 25_000,
+    test_reviews: int = 25_000,
+    seed: int = 2019,
+    sentiment_words: int = 40,
+    sentiment_rate: float = 0.15,
+    agreement: float = 0.9,
+) -> dict[str, np.ndarray]:
+    """Synthetic reviews in Keras' raw format with a sentiment signal a model can learn.
+
+    Words follow a Zipf law over 20,000 ranks. A few hundred mid-frequency ranks, picked at
+    random so that a rank's size says nothing, carry sentiment: positive reviews use more of
+    the "good" words and negative ones more of the "bad" words. A model that looks words up
+    (an embedding) learns this; one that reads ids as magnitudes does not.
+    """
+    rng = np.random.default_rng(seed)
+    ranks = np.arange(1, 20_001)
+    background = 1.0 / ranks**1.05
+    background /= background.sum()
+    sentiment_ranks = rng.choice(np.arange(20, 4_000), size=2 * sentiment_words, replace=False)
+    good, bad = sentiment_ranks[:sentiment_words], sentiment_ranks[sentiment_words:]
+
+    def reviews(count: int) -> tuple[np.ndarray, np.ndarray]:
+        labels = rng.permutation(np.arange(count) % 2).astype("int64")
+        lengths = np.clip(rng.lognormal(5.3, 0.55, size=count).astype(int), 20, 1_500)
+        tokens = rng.choice(ranks, size=lengths.sum(), p=background)
+        owner = np.repeat(labels, lengths)
+        is_sentiment = rng.random(tokens.size) < sentiment_rate
+        agrees = rng.random(tokens.size) < agreement
+        positive = np.where(agrees, owner == 1, owner == 0)
+        picked = np.where(positive, rng.choice(good, tokens.size), rng.choice(bad, tokens.size))
+        tokens = np.where(is_sentiment, picked, tokens)
+        split = np.split(tokens, np.cumsum(lengths)[:-1])
+        texts = np.empty(count, dtype="object")
+        texts[:] = [part.tolist() for part in split]
+        return texts, labels
+
+    x_train, y_train = reviews(train_reviews)
+    x_test, y_test = reviews(test_reviews)
+    return {"x_train": x_train, "y_train": y_train, "x_test": x_test, "y_test": y_test}
+
+
+def save_raw_imdb(raw: dict[str, np.ndarray], path: Path) -> None:
+    """Write reviews in Keras' raw format (for a local copy or a test fixture)."""
+    np.savez_compressed(path, **{key: raw[key] for key in RAW_KEYS})
+
+
+# --------------------------------------------------------------------------- training helper
+
+
+def _require_model(model) -> None:
+    if not hasattr(model, "fit"):
+        raise TypeError(
+            f"Expected a Keras model but got {type(model).__name__}: "
+            "finish the builder above and run its cell first."
+        )
+
+
+def fit_model(model, data: ImdbData, *, epochs: int, batch_size: int):
+    """Train an IMDB classifier, capped by the active profile, and report test accuracy."""
+    _require_model(model)
+    profile = active_profile()
+    if profile.notebook_epochs is not None:
+        epochs = min(epochs, profile.notebook_epochs)
+    history = model.fit(
+        data.x_train,
+        data.y_train,
+        epochs=epochs,
+        batch_size=batch_size,
+        validation_data=(data.x_test, data.y_test),
+        verbose=2,
+    )
+    _, accuracy = model.evaluate(data.x_test, data.y_test, verbose=0)
+    print(f"[{profile.name} profile, {len(data.x_train)} training reviews] "
+          f"test accuracy: {accuracy:.3f}")
+    return history
+
+
+# --------------------------------------------------------------------------- adder
+
+
+class CharacterTable:
+    """One-hot encoding of strings over a fixed alphabet, and back."""
+
+    def __init__(self, alphabet: str = ALPHABET):
+        self.alphabet = alphabet
+        self.index = {char: i for i, char in enumerate(alphabet)}
+
+    def encode(self, text: str, length: int) -> np.ndarray:
+        """``text`` right-padded with spaces to ``length``, as a (length, alphabet) one-hot array."""
+        if len(text) > length:
+            raise ValueError(f"{text!r} is longer than {length} characters.")
+        one_hot = np.zeros((length, len(self.alphabet)), dtype="float32")
+        for position, char in enumerate(text.ljust(length)):
+            one_hot[position, self.index[char]] = 1.0
+        return one_hot
+
+    def decode(self, scores: np.ndarray) -> str:
+        """The most likely character at each position (works on one-hot rows or softmax output)."""
+        return "".join(self.alphabet[i] for i in np.argmax(scores, axis=-1))
+
+
+CHARACTERS = CharacterTable()
+
+
+def addition_pairs(count: int, seed: int, exclude: frozenset = frozenset()) -> list[tuple[int, int]]:
+    """``count`` distinct unordered pairs (a <= b) of 0..999, none of them in ``exclude``."""
+    available = (MAX_OPERAND + 1) * (MAX_OPERAND + 2) // 2 - len(exclude)
+    if count > available:
+        raise ValueError(f"Only {available} distinct pairs exist; asked for {count}.")
+    rng = np.random.default_rng(seed)
+    pairs: set[tuple[int, int]] = set()
+    while len(pairs) < count:
+        a, b = sorted(int(v) for v in rng.integers(0, MAX_OPERAND + 1, size=2))
+        if (a, b) not in exclude:
+            pairs.add((a, b))
+    ordered = sorted(pairs)
+    rng.shuffle(ordered)
+    return ordered
+
+
+def encode_additions(pairs: list[tuple[int, int]]) -> tuple[np.ndarray, np.ndarray]:
+    """Questions ``'a+b'`` and answers ``'a+b'``'s sum, right-padded, one-hot encoded."""
+    x = np.stack([CHARACTERS.encode(f"{a}+{b}", QUESTION_LENGTH) for a, b in pairs])
+    y = np.stack([CHARACTERS.encode(str(a + b), ANSWER_LENGTH) for a, b in pairs])
+    return x, y
+
+
+@dataclass(frozen=True)
+class AdditionData:
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_val: np.ndarray
+    y_val: np.ndarray
+    pairs: list[tuple[int, int]]
+
+
+def load_additions(count: int | None = None, seed: int = 0, train_fraction: float = 0.9):
+    """Distinct addition problems (the profile's number by default), split 90 / 10."""
+    count = count or active_profile().adder_problems
+    pairs = addition_pairs(count, seed)
+    x, y = encode_additions(pairs)
+    cut = int(round(train_fraction * count))
+    return AdditionData(x[:cut], y[:cut], x[cut:], y[cut:], pairs)
+
+
+def fit_adder(model, data: AdditionData, *, epochs: int, batch_size: int = 128):
+    """Train the adder, capped by the active profile."""
+    _require_model(model)
+    profile = active_profile()
+    if profile.adder_notebook_epochs is not None:
+        epochs = min(epochs, profile.adder_notebook_epochs)
+    return model.fit(
+        data.x_train,
+        data.y_train,
+        epochs=epochs,
+        batch_size=batch_size,
+        validation_data=(data.x_val, data.y_val),
+        verbose=2,
+    )
+
+
+def whole_answer_accuracy(model, x: np.ndarray, y: np.ndarray) -> float:
+    """Share of problems whose four answer characters are all right."""
+    predicted = np.argmax(model.predict(x, verbose=0), axis=-1)
+    return float(np.mean(np.all(predicted == np.argmax(y, axis=-1), axis=-1)))
