@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
@@ -10,6 +9,7 @@ import time
 from pathlib import Path
 
 from .config import AssignmentConfig
+from .environment import grading_environment
 from .notebook import TEMPLATE_DIR, write_master_notebook
 
 SHIPPED_MODULES = ("lab_support.py", "lab_checks.py")
@@ -18,13 +18,6 @@ FAILURE_MARKER = "Some autograder tests failed"
 
 class BuildError(RuntimeError):
     """The assignment could not be built; the message says why."""
-
-
-def grading_environment(profile: str, imdb: str) -> dict[str, str]:
-    """The environment for a run that executes notebooks: profile and data chosen explicitly."""
-    environment = dict(os.environ, RNNLAB_PROFILE=profile, RNNLAB_IMDB=imdb)
-    environment.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    return environment
 
 
 def stage_build_folder(config: AssignmentConfig) -> Path:
@@ -52,16 +45,6 @@ def run_otter_assign(master: Path, dist: Path, environment: dict[str, str]) -> N
         raise BuildError(f"otter assign failed (exit {completed.returncode}):\n{output[-4000:]}")
 
 
-def autograder_zip(config: AssignmentConfig) -> Path:
-    """The newest autograder zip that ``otter assign`` wrote."""
-    zips = sorted((config.dist_dir / "autograder").glob("*.zip"), key=lambda path: path.stat().st_mtime)
-    if not zips:
-        raise FileNotFoundError(
-            f"No autograder zip in {config.dist_dir / 'autograder'}; run `rnnlab build` first."
-        )
-    return zips[-1]
-
-
 def build(config: AssignmentConfig, profile: str, imdb: str) -> Path:
     """Build dist/ for ``config`` and return the autograder zip."""
     started = time.perf_counter()
@@ -70,7 +53,7 @@ def build(config: AssignmentConfig, profile: str, imdb: str) -> Path:
     print(f"  master notebook: {master}")
     print("  running otter assign (executes the solution and all tests; takes minutes)...")
     run_otter_assign(master, config.dist_dir, grading_environment(profile, imdb))
-    zip_path = autograder_zip(config)
+    zip_path = config.autograder_zip()
     print(f"  student notebook: {config.dist_dir / 'student' / config.notebook_name}")
     print(f"  autograder zip:   {zip_path}")
     print(f"Built in {time.perf_counter() - started:.0f} s; the solution passed every test.")

@@ -108,7 +108,10 @@ def text_to_notebook(text: str) -> nbformat.NotebookNode:
         "code": nbformat.v4.new_code_cell,
         "raw": nbformat.v4.new_raw_cell,
     }
-    cells = [makers[kind](source.strip("\n")) for kind, source in zip(pieces[1::2], pieces[2::2])]
+    cells = [
+        makers[kind](source.strip("\n"))
+        for kind, source in zip(pieces[1::2], pieces[2::2], strict=True)
+    ]
     notebook = nbformat.v4.new_notebook(cells=cells)
     notebook.metadata["kernelspec"] = KERNELSPEC
     notebook.metadata["language_info"] = {"name": "python"}

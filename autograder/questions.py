@@ -7,12 +7,12 @@ truth; points and thresholds come from the assignment's config.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import keras
-
 import lab_checks
+
 from reference import adder_models, imdb_models
 
 from .config import AssignmentConfig
@@ -51,7 +51,9 @@ class CountQuestion:
 class ShapeQuestion:
     """Small wrapper demos: each variable's model maps an input shape to an output shape."""
 
-    demos: tuple[tuple[str, str, Callable[[], keras.Model], tuple], ...]  # test, variable, builder, input
+    demos: tuple[
+        tuple[str, str, Callable[[], keras.Model], tuple], ...
+    ]  # test, variable, builder, input
 
 
 @dataclass(frozen=True)
@@ -61,7 +63,9 @@ class ManualQuestion:
 
 def _layer_params(builder: Callable[[], keras.Model], layer_class: str) -> int:
     model = builder()
-    return next(int(layer.count_params()) for layer in model.layers if type(layer).__name__ == layer_class)
+    return next(
+        int(layer.count_params()) for layer in model.layers if type(layer).__name__ == layer_class
+    )
 
 
 QUESTIONS = {
@@ -70,7 +74,9 @@ QUESTIONS = {
         imdb_models.build_feedforward_model().count_params(),
         "Each Dense layer has (inputs x units) weights plus one bias per unit; add both layers.",
     ),
-    "q1a": ModelQuestion("model_feedforward", imdb_models.build_feedforward_model, "binary_crossentropy"),
+    "q1a": ModelQuestion(
+        "model_feedforward", imdb_models.build_feedforward_model, "binary_crossentropy"
+    ),
     "q1a_why": ManualQuestion(),
     "q1b_count": CountQuestion(
         "count_embedding",
@@ -78,7 +84,9 @@ QUESTIONS = {
         "The embedding holds one vector of 100 numbers per word of the vocabulary; Flatten "
         "turns 500 such vectors into one long input for the Dense layer.",
     ),
-    "q2": ModelQuestion("model_cnn", imdb_models.build_cnn_model, "binary_crossentropy", "imdb", 128),
+    "q2": ModelQuestion(
+        "model_cnn", imdb_models.build_cnn_model, "binary_crossentropy", "imdb", 128
+    ),
     "q3_count": CountQuestion(
         "count_simple_rnn",
         _layer_params(imdb_models.build_simple_rnn_model, "SimpleRNN"),
@@ -89,18 +97,27 @@ QUESTIONS = {
         _layer_params(imdb_models.build_lstm_model, "LSTM"),
         "An LSTM has four gates, each as large as a SimpleRNN of the same size.",
     ),
-    "q4": ModelQuestion("model_lstm", imdb_models.build_lstm_model, "binary_crossentropy", "imdb", 64),
+    "q4": ModelQuestion(
+        "model_lstm", imdb_models.build_lstm_model, "binary_crossentropy", "imdb", 64
+    ),
     "q5": ModelQuestion(
         "model_cnn_lstm", imdb_models.build_cnn_lstm_model, "binary_crossentropy", "imdb", 64
     ),
     "q5_compare": ManualQuestion(),
     "q6": ShapeQuestion(
         (
-            ("time_distributed", "demo_time_distributed", adder_models.build_time_distributed_demo, (1, 3, 5)),
+            (
+                "time_distributed",
+                "demo_time_distributed",
+                adder_models.build_time_distributed_demo,
+                (1, 3, 5),
+            ),
             ("repeat_vector", "demo_repeat_vector", adder_models.build_repeat_vector_demo, (1, 10)),
         )
     ),
-    "q7": ModelQuestion("model_adder", adder_models.build_adder_model, "categorical_crossentropy", "adder", 64),
+    "q7": ModelQuestion(
+        "model_adder", adder_models.build_adder_model, "categorical_crossentropy", "adder", 64
+    ),
 }
 
 

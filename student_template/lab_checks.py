@@ -7,9 +7,8 @@ counts, thresholds), so this module holds no answer and no threshold.
 
 from __future__ import annotations
 
-import numpy as np
-
 import lab_support
+import numpy as np
 
 CHECK_SEED = 1234
 FRESH_ADDITIONS = 10_000
@@ -67,9 +66,11 @@ def check_model(
     """Layer kinds, output shapes, parameter count and compiled loss match the exercise."""
     _require_model(model, name)
     actual = describe_layers(model)
-    for position, (got, wanted) in enumerate(zip(actual, expected_layers), start=1):
+    for position, (got, wanted) in enumerate(zip(actual, expected_layers, strict=False), start=1):
         if got[0] != wanted[0]:
-            _fail(f"Layer {position} of `{name}` is a {got[0]}, but the exercise asks for a {wanted[0]} there.")
+            _fail(
+                f"Layer {position} of `{name}` is a {got[0]}, but the exercise asks for a {wanted[0]} there."
+            )
         if tuple(got[1]) != tuple(wanted[1]):
             _fail(
                 f"Layer {position} of `{name}` ({got[0]}) outputs shape {got[1]}, "
@@ -79,11 +80,15 @@ def check_model(
         kinds = ", ".join(kind for kind, _ in expected_layers)
         _fail(f"`{name}` has {len(actual)} layers but should have {len(expected_layers)}: {kinds}.")
     if int(model.count_params()) != int(params):
-        _fail(f"`{name}` has {int(model.count_params()):,} parameters but should have {int(params):,}.")
+        _fail(
+            f"`{name}` has {int(model.count_params()):,} parameters but should have {int(params):,}."
+        )
     if loss is not None:
         got_loss = loss_name(model)
         if got_loss is None:
-            _fail(f"`{name}` is not compiled yet: call `{name}.compile(...)` with a loss and an optimizer.")
+            _fail(
+                f"`{name}` is not compiled yet: call `{name}.compile(...)` with a loss and an optimizer."
+            )
         if got_loss != loss:
             _fail(f"`{name}` is compiled with the loss {got_loss!r}; this task needs {loss!r}.")
 
@@ -93,7 +98,9 @@ def check_output_shape(model, name: str, input_shape: tuple, expected: tuple) ->
     _require_model(model, name)
     output = model(np.zeros(input_shape, dtype="float32"))
     if tuple(output.shape) != tuple(expected):
-        _fail(f"`{name}` turns input {tuple(input_shape)} into {tuple(output.shape)}; expected {tuple(expected)}.")
+        _fail(
+            f"`{name}` turns input {tuple(input_shape)} into {tuple(output.shape)}; expected {tuple(expected)}."
+        )
 
 
 def fresh_copy(model):
@@ -129,7 +136,9 @@ def check_imdb_accuracy(
     lab_support.set_seeds(CHECK_SEED)
     data = lab_support.load_imdb(profile=profile)
     if output_shape(model)[1:] != (1,):
-        _fail(f"`{name}` should output one probability per review, not shape {output_shape(model)}.")
+        _fail(
+            f"`{name}` should output one probability per review, not shape {output_shape(model)}."
+        )
     trainee = fresh_copy(model)
     epochs = profile.check_epochs
     trainee.fit(data.x_train, data.y_train, epochs=epochs, batch_size=batch_size, verbose=0)
@@ -152,7 +161,9 @@ def check_adder_accuracy(
     threshold, profile_name = _threshold(thresholds, lab_support.GENERATED_SOURCE)
     profile = lab_support.active_profile()
     lab_support.set_seeds(CHECK_SEED)
-    training = lab_support.load_additions(profile.adder_problems, seed=CHECK_SEED, train_fraction=1.0)
+    training = lab_support.load_additions(
+        profile.adder_problems, seed=CHECK_SEED, train_fraction=1.0
+    )
     fresh_pairs = lab_support.addition_pairs(
         FRESH_ADDITIONS, seed=CHECK_SEED + 1, exclude=frozenset(training.pairs)
     )

@@ -272,8 +272,10 @@ def fit_model(model, data: ImdbData, *, epochs: int, batch_size: int):
         verbose=2,
     )
     _, accuracy = model.evaluate(data.x_test, data.y_test, verbose=0)
-    print(f"[{profile.name} profile, {len(data.x_train)} training reviews] "
-          f"test accuracy: {accuracy:.3f}")
+    print(
+        f"[{profile.name} profile, {len(data.x_train)} training reviews] "
+        f"test accuracy: {accuracy:.3f}"
+    )
     return history
 
 
@@ -304,7 +306,9 @@ class CharacterTable:
 CHARACTERS = CharacterTable()
 
 
-def addition_pairs(count: int, seed: int, exclude: frozenset = frozenset()) -> list[tuple[int, int]]:
+def addition_pairs(
+    count: int, seed: int, exclude: frozenset = frozenset()
+) -> list[tuple[int, int]]:
     """``count`` distinct unordered pairs (a <= b) of 0..999, none of them in ``exclude``."""
     available = (MAX_OPERAND + 1) * (MAX_OPERAND + 2) // 2 - len(exclude)
     if count > available:
