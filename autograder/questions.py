@@ -11,8 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import keras
-import lab_checks
 
+import lab_checks
 from reference import adder_models, imdb_models
 
 from .config import AssignmentConfig
@@ -162,17 +162,26 @@ def question_tests(name: str, config: AssignmentConfig) -> list[TestSpec]:
         reference = question.builder()
         tests = [
             TestSpec(
-                "structure",
+                "layers",
                 False,
                 _call(
                     "check_model",
                     question.variable,
                     repr(question.variable),
                     expected_layers=repr(lab_checks.describe_layers(reference)),
-                    params=repr(int(reference.count_params())),
                     loss=repr(question.loss),
                 ),
-            )
+            ),
+            TestSpec(
+                "params",
+                True,
+                _call(
+                    "check_param_count",
+                    question.variable,
+                    repr(question.variable),
+                    expected=repr(int(reference.count_params())),
+                ),
+            ),
         ]
         if question.accuracy_check:
             tests.append(

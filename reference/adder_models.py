@@ -2,6 +2,7 @@
 
 import keras
 from keras import layers
+
 from lab_support import ALPHABET, ANSWER_LENGTH, QUESTION_LENGTH
 
 

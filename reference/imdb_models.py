@@ -2,6 +2,7 @@
 
 import keras
 from keras import layers
+
 from lab_support import EMBEDDING_DIM, MAX_REVIEW_LENGTH, VOCABULARY_SIZE
 
 

@@ -7,8 +7,9 @@ counts, thresholds), so this module holds no answer and no threshold.
 
 from __future__ import annotations
 
-import lab_support
 import numpy as np
+
+import lab_support
 
 CHECK_SEED = 1234
 FRESH_ADDITIONS = 10_000
@@ -60,10 +61,8 @@ def loss_name(model) -> str | None:
     return str(getattr(loss, "name", None) or getattr(loss, "__name__", type(loss).__name__))
 
 
-def check_model(
-    model, name: str, expected_layers: list[tuple[str, tuple]], params: int, loss: str | None
-) -> None:
-    """Layer kinds, output shapes, parameter count and compiled loss match the exercise."""
+def check_model(model, name: str, expected_layers: list[tuple[str, tuple]], loss: str) -> None:
+    """Layer kinds, output shapes and compiled loss match the exercise."""
     _require_model(model, name)
     actual = describe_layers(model)
     for position, (got, wanted) in enumerate(zip(actual, expected_layers, strict=False), start=1):
@@ -79,18 +78,22 @@ def check_model(
     if len(actual) != len(expected_layers):
         kinds = ", ".join(kind for kind, _ in expected_layers)
         _fail(f"`{name}` has {len(actual)} layers but should have {len(expected_layers)}: {kinds}.")
-    if int(model.count_params()) != int(params):
+    got_loss = loss_name(model)
+    if got_loss is None:
         _fail(
-            f"`{name}` has {int(model.count_params()):,} parameters but should have {int(params):,}."
+            f"`{name}` is not compiled yet: call `{name}.compile(...)` with a loss and an optimizer."
         )
-    if loss is not None:
-        got_loss = loss_name(model)
-        if got_loss is None:
-            _fail(
-                f"`{name}` is not compiled yet: call `{name}.compile(...)` with a loss and an optimizer."
-            )
-        if got_loss != loss:
-            _fail(f"`{name}` is compiled with the loss {got_loss!r}; this task needs {loss!r}.")
+    if got_loss != loss:
+        _fail(f"`{name}` is compiled with the loss {got_loss!r}; this task needs {loss!r}.")
+
+
+def check_param_count(model, name: str, expected: int) -> None:
+    """The model has exactly the parameter count of the exercise's architecture."""
+    _require_model(model, name)
+    if int(model.count_params()) != int(expected):
+        _fail(
+            f"`{name}` has {int(model.count_params()):,} parameters but should have {int(expected):,}."
+        )
 
 
 def check_output_shape(model, name: str, input_shape: tuple, expected: tuple) -> None:

@@ -1,0 +1,43 @@
+"""The master notebook is well-formed otter v1 input built from the reference and the config."""
+
+import nbformat
+
+from autograder.config import load_config
+from autograder.notebook import builder_body, render_text, text_to_notebook
+
+
+def master():
+    return text_to_notebook(render_text(load_config()))
+
+
+def test_master_is_valid_with_python3_kernel():
+    notebook = master()
+    nbformat.validate(notebook)
+    assert notebook.metadata.kernelspec.name == "python3"
+    assert notebook.cells[0].cell_type == "raw"
+    assert notebook.cells[0].source.startswith("# ASSIGNMENT CONFIG")
+
+
+def test_every_configured_question_appears_once_with_balanced_blocks():
+    config = load_config()
+    raw = [cell.source for cell in master().cells if cell.cell_type == "raw"]
+    for name in config.points:
+        assert sum(source.startswith(f"# BEGIN QUESTION\nname: {name}\n") for source in raw) == 1
+    for block in ("QUESTION", "SOLUTION", "TESTS"):
+        begins = sum(source.startswith(f"# BEGIN {block}") for source in raw)
+        assert begins == sum(source.startswith(f"# END {block}") for source in raw) > 0
+
+
+def test_solution_cells_hold_the_reference_bodies():
+    code = "\n".join(cell.source for cell in master().cells if cell.cell_type == "code")
+    for builder in ("build_cnn_model", "build_lstm_model", "build_adder_model"):
+        assert builder_body(builder) in code
+    assert "docstring" not in builder_body("build_cnn_model")
+    assert builder_body("build_cnn_model").lstrip().startswith("model = keras.Sequential(")
+
+
+def test_hidden_tests_are_marked_and_carry_thresholds():
+    hidden = [cell.source for cell in master().cells if cell.source.startswith("# HIDDEN")]
+    assert any("check_imdb_accuracy(model_cnn" in source for source in hidden)
+    assert any("check_adder_accuracy(model_adder" in source for source in hidden)
+    assert any("expected=125501" in source for source in hidden)
