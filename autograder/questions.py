@@ -121,6 +121,16 @@ QUESTIONS = {
 }
 
 
+def answer_names(name: str) -> list[str]:
+    """The notebook variables that question ``name`` reads."""
+    question = QUESTIONS[name]
+    if isinstance(question, ShapeQuestion):
+        return [variable for _, variable, _, _ in question.demos]
+    if isinstance(question, (ModelQuestion, CountQuestion)):
+        return [question.variable]
+    return []
+
+
 def _call(function: str, *args: str, **kwargs: str) -> str:
     arguments = ", ".join([*args, *(f"{key}={value}" for key, value in kwargs.items())])
     return f"import lab_checks\nlab_checks.{function}({arguments})\n"

@@ -1,0 +1,85 @@
+"""Phase 2 (trusted): check exported answers in a process that never ran student code.
+
+Run as ``python -m autograder.check ANSWERS RESULTS --assignment DIR --questions q1 q2 ...``.
+It rebuilds each answer from data (``autograder.answers``), runs each question's tests (the
+same ``lab_checks`` calls the notebook's otter tests make) and appends one JSON line per
+event to RESULTS as it goes, so a crash loses at most the question being checked.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from .answers import Unreadable, read_answers
+from .config import load_config
+from .questions import answer_names, question_tests
+
+
+def run_test(code: str, answers: dict) -> tuple[bool, str]:
+    """Run one test's code with the answers as its only variables."""
+    import lab_checks
+
+    try:
+        exec(code, {"__builtins__": __builtins__, **answers})  # our own generated test code
+    except lab_checks.CheckFailed as failure:
+        return False, str(failure)
+    except Exception as error:
+        return False, f"The check could not run on this answer ({type(error).__name__}: {error})."
+    return True, ""
+
+
+def check_question(name: str, config, answers: dict, emit) -> None:
+    """Emit a result line for every test of question ``name``."""
+    emit({"event": "start", "question": name})
+    unreadable = [
+        f"`{variable}`: {answers[variable].reason}"
+        for variable in answer_names(name)
+        if isinstance(answers.get(variable), Unreadable)
+    ]
+    for test in question_tests(name, config):
+        if unreadable:
+            passed, message = False, "Your answer could not be read: " + "; ".join(unreadable)
+        else:
+            passed, message = run_test(test.code, answers)
+        emit(
+            {
+                "event": "test",
+                "question": name,
+                "test": test.name,
+                "hidden": test.hidden,
+                "passed": passed,
+                "points": config.points[name][test.name] if passed else 0,
+                "max_points": config.points[name][test.name],
+                "message": message,
+            }
+        )
+    emit({"event": "done", "question": name})
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("answers", type=Path)
+    parser.add_argument("results", type=Path)
+    parser.add_argument("--assignment", type=Path, required=True)
+    parser.add_argument("--questions", nargs="+", required=True)
+    args = parser.parse_args(argv)
+
+    config = load_config(args.assignment)
+    names = sorted({variable for question in args.questions for variable in answer_names(question)})
+    answers = read_answers(args.answers, names)
+    with open(args.results, "a") as results:
+
+        def emit(event: dict) -> None:
+            results.write(json.dumps(event) + "\n")
+            results.flush()
+
+        for question in args.questions:
+            check_question(question, config, answers, emit)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,118 @@
+"""Answers cross the trust boundary as data: exported in the kernel, read back defensively."""
+
+import json
+
+import keras
+import pytest
+from keras import layers
+
+import lab_checks
+from autograder.answers import MAX_LINE_BYTES, Unreadable, export_cell_source, read_answers
+from reference import imdb_models
+
+
+def export(tmp_path, **variables):
+    path = tmp_path / "answers.jsonl"
+    namespace = dict(variables)
+    names = ["model_lstm", "count_lstm", "demo", "never_defined"]
+    exec(export_cell_source(names, str(path)), namespace)
+    return path, names
+
+
+def test_round_trip_rebuilds_models_and_keeps_plain_values(tmp_path):
+    reference = imdb_models.build_lstm_model()
+    path, names = export(tmp_path, model_lstm=reference, count_lstm=80_400, demo=None)
+    answers = read_answers(path, names)
+    model = answers["model_lstm"]
+    assert lab_checks.describe_layers(model) == lab_checks.describe_layers(reference)
+    assert model.count_params() == reference.count_params()
+    assert lab_checks.loss_name(model) == "binary_crossentropy"
+    assert answers["count_lstm"] == 80_400 and type(answers["count_lstm"]) is int
+    assert answers["demo"] == Unreadable("`demo` holds a NoneType, not an answer")
+    assert "never defined" in answers["never_defined"].reason
+
+
+def test_uncompiled_model_comes_back_uncompiled(tmp_path):
+    model = keras.Sequential([keras.Input((3,)), layers.Dense(1)])
+    path, names = export(tmp_path, model_lstm=model)
+    assert lab_checks.loss_name(read_answers(path, names)["model_lstm"]) is None
+
+
+def test_lambda_layer_is_refused(tmp_path):
+    model = keras.Sequential([keras.Input((3,)), layers.Lambda(lambda x: x * 2), layers.Dense(1)])
+    model.compile(loss="mse")
+    path, names = export(tmp_path, model_lstm=model, count_lstm=1)
+    answers = read_answers(path, names)
+    assert "Lambda layer" in answers["model_lstm"].reason
+    assert answers["count_lstm"] == 1
+
+
+def write_lines(tmp_path, *records):
+    path = tmp_path / "answers.jsonl"
+    path.write_text("".join(json.dumps(record) + "\n" for record in records))
+    return path
+
+
+def model_record(config: dict) -> dict:
+    return {"name": "model_lstm", "kind": "model", "config": json.dumps(config), "compile": None}
+
+
+def test_objects_outside_keras_are_refused(tmp_path):
+    config = json.loads(imdb_models.build_lstm_model().to_json())
+    config["config"]["layers"][1]["module"] = "os"
+    answers = read_answers(write_lines(tmp_path, model_record(config)), ["model_lstm"])
+    assert "not part of Keras" in answers["model_lstm"].reason
+
+
+def test_absurd_sizes_are_refused_before_anything_is_allocated(tmp_path):
+    config = json.loads(imdb_models.build_lstm_model().to_json())
+    config["config"]["layers"][1]["config"]["input_dim"] = 10**12
+    answers = read_answers(write_lines(tmp_path, model_record(config)), ["model_lstm"])
+    assert "far larger than this lab needs" in answers["model_lstm"].reason
+
+
+def test_a_huge_answer_is_refused_and_the_others_still_count(tmp_path):
+    path = tmp_path / "answers.jsonl"
+    with open(path, "w") as out:
+        out.write('{"name": "model_lstm", "kind": "str", "value": "' + "x" * 100_000_000 + '"}\n')
+        out.write(json.dumps({"name": "count_lstm", "kind": "int", "value": 80_400}) + "\n")
+    answers = read_answers(path, ["model_lstm", "count_lstm"])
+    assert "larger than the 1 MB limit" in answers["model_lstm"].reason
+    assert answers["count_lstm"] == 80_400
+    assert MAX_LINE_BYTES < 100_000_000
+
+
+def test_junk_repeats_and_wrong_types_cannot_replace_an_answer(tmp_path):
+    path = write_lines(
+        tmp_path,
+        {"name": "count_lstm", "kind": "int", "value": 1},
+        {"name": "count_lstm", "kind": "int", "value": 80_400},
+        {"name": "demo", "kind": "int", "value": True},
+        ["not", "a", "record"],
+    )
+    with open(path, "a") as out:
+        out.write("this is not json\n")
+    answers = read_answers(path, ["count_lstm", "demo"])
+    assert answers["count_lstm"] == 1
+    assert "holds a bool" in answers["demo"].reason
+
+
+def test_a_link_instead_of_a_file_is_not_followed(tmp_path):
+    secret = tmp_path / "secret.txt"
+    secret.write_text(json.dumps({"name": "count_lstm", "kind": "int", "value": 80_400}))
+    link = tmp_path / "answers.jsonl"
+    link.symlink_to(secret)
+    answers = read_answers(link, ["count_lstm"])
+    assert "could not be read" in answers["count_lstm"].reason
+
+
+def test_missing_file_marks_every_answer(tmp_path):
+    answers = read_answers(tmp_path / "absent.jsonl", ["count_lstm", "model_lstm"])
+    assert all("no answers file" in answer.reason for answer in answers.values())
+
+
+@pytest.mark.parametrize("kind", ["float", "str"])
+def test_plain_values_of_other_kinds(tmp_path, kind):
+    value = {"float": 0.5, "str": "text"}[kind]
+    path = write_lines(tmp_path, {"name": "x", "kind": kind, "value": value})
+    assert read_answers(path, ["x"])["x"] == value
