@@ -128,7 +128,9 @@ def rebuild_model(record: dict, name: str):
     try:
         model = keras.saving.deserialize_keras_object(config, safe_mode=True)
     except Exception as error:
-        raise AnswerRejected(f"Keras could not rebuild the model ({type(error).__name__})") from None
+        raise AnswerRejected(
+            f"Keras could not rebuild the model ({type(error).__name__})"
+        ) from None
     if not isinstance(model, keras.Model):
         raise AnswerRejected("the exported object is not a Keras model")
     if isinstance(compile_config, dict):
@@ -153,8 +155,10 @@ def _value(record: dict, name: str):
         return value
     if kind == "missing":
         raise AnswerRejected(f"`{name}` was never defined; run every cell before you submit")
+    if kind == "other" and record.get("type") == "ellipsis":
+        return Unreadable(f"`{name}` is still `...`; replace it with your answer")
     if kind == "other":
-        return Unreadable(f"`{name}` holds a {record.get('type', 'value')}, not an answer")
+        return Unreadable(f"`{name}` holds a {record.get('type', 'value')!s:.60}, not an answer")
     if kind == "error":
         raise AnswerRejected(f"`{name}` could not be exported ({str(record.get('error'))[:200]})")
     raise AnswerRejected(f"unknown answer kind {kind!r}")

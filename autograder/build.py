@@ -10,6 +10,7 @@ from pathlib import Path
 
 from .config import AssignmentConfig
 from .environment import grading_environment
+from .gradescope import ZIP_NAME, write_zip
 from .notebook import TEMPLATE_DIR, write_master_notebook
 
 SHIPPED_MODULES = ("lab_support.py", "lab_checks.py")
@@ -46,15 +47,15 @@ def run_otter_assign(master: Path, dist: Path, environment: dict[str, str]) -> N
 
 
 def build(config: AssignmentConfig, profile: str, imdb: str) -> Path:
-    """Build dist/ for ``config`` and return the autograder zip."""
+    """Build dist/ for ``config`` and return the Gradescope autograder zip."""
     started = time.perf_counter()
     print(f"Building {config.name}: profile {profile}, IMDB data {imdb}")
     master = stage_build_folder(config)
     print(f"  master notebook: {master}")
     print("  running otter assign (executes the solution and all tests; takes minutes)...")
     run_otter_assign(master, config.dist_dir, grading_environment(profile, imdb))
-    zip_path = config.autograder_zip()
+    zip_path = write_zip(config, config.dist_dir / "autograder" / ZIP_NAME)
     print(f"  student notebook: {config.dist_dir / 'student' / config.notebook_name}")
-    print(f"  autograder zip:   {zip_path}")
+    print(f"  Gradescope zip:   {zip_path}")
     print(f"Built in {time.perf_counter() - started:.0f} s; the solution passed every test.")
     return zip_path

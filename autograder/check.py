@@ -35,9 +35,9 @@ def check_question(name: str, config, answers: dict, emit) -> None:
     """Emit a result line for every test of question ``name``."""
     emit({"event": "start", "question": name})
     unreadable = [
-        f"`{variable}`: {answers[variable].reason}"
+        answer.reason if f"`{variable}`" in answer.reason else f"`{variable}`: {answer.reason}"
         for variable in answer_names(name)
-        if isinstance(answers.get(variable), Unreadable)
+        if isinstance(answer := answers.get(variable), Unreadable)
     ]
     for test in question_tests(name, config):
         if unreadable:

@@ -38,10 +38,17 @@ def grade_main(args: argparse.Namespace) -> None:
 
     config = load_config(args.assignment)
     check_submission_path(args.submission)
-    zip_path = args.autograder or config.autograder_zip()
-    print(f"Grading {args.submission} with {zip_path.name} ({args.profile} profile)...", flush=True)
-    report = grade(config, args.submission, zip_path, args.profile, args.imdb, args.timeout)
+    print(f"Grading {args.submission} ({args.profile} profile, {args.imdb} data)...", flush=True)
+    report = grade(
+        config,
+        args.submission,
+        profile=args.profile,
+        imdb=args.imdb,
+        timeout=args.timeout,
+        memory=int(args.memory * 2**30),
+    )
     print(report.table())
+    print(report.feedback())
 
 
 def parser() -> argparse.ArgumentParser:
@@ -55,10 +62,10 @@ def parser() -> argparse.ArgumentParser:
     grade_parser = verbs.add_parser("grade", help="grade one submission (.ipynb or otter .zip)")
     grade_parser.add_argument("submission", type=Path)
     grade_parser.add_argument(
-        "--autograder", type=Path, help="autograder zip (default: the built one)"
+        "--timeout", type=float, default=1800, help="seconds per phase (default: %(default)s)"
     )
     grade_parser.add_argument(
-        "--timeout", type=float, default=1800, help="seconds (default: %(default)s)"
+        "--memory", type=float, default=4, help="GiB per phase (default: %(default)s)"
     )
     _add_common(grade_parser)
     grade_parser.set_defaults(run=grade_main)

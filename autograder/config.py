@@ -34,17 +34,6 @@ class AssignmentConfig:
     def notebook_name(self) -> str:
         return f"{self.name}.ipynb"
 
-    def autograder_zip(self) -> Path:
-        """The newest autograder zip that ``otter assign`` wrote."""
-        zips = sorted(
-            (self.dist_dir / "autograder").glob("*.zip"), key=lambda path: path.stat().st_mtime
-        )
-        if not zips:
-            raise FileNotFoundError(
-                f"No autograder zip in {self.dist_dir / 'autograder'}; run `rnnlab build` first."
-            )
-        return zips[-1]
-
     def is_manual(self, question: str) -> bool:
         return "manual" in self.points[question]
 

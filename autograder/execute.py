@@ -10,9 +10,12 @@ memory limit (resident memory of the whole process tree) apply either way.
 
 from __future__ import annotations
 
+import functools
 import os
+import shlex
 import shutil
 import stat
+import subprocess
 import sys
 import tempfile
 import time
@@ -29,6 +32,9 @@ from .limits import Outcome, supervise
 
 NOBODY_UID = 65534
 NOBODY_GID = 65534
+DROP_TO_NOBODY = [
+    "setpriv", f"--reuid={NOBODY_UID}", f"--regid={NOBODY_GID}", "--clear-groups", "--inh-caps=-all",
+]  # fmt: skip
 NOTEBOOK_NAME = "submission.ipynb"
 COPY_CHUNK = 1 << 20
 GRADER_STUB = '''\
@@ -87,7 +93,11 @@ def read_submission(path: Path) -> nbformat.NotebookNode:
 
 def prepare_notebook(notebook: nbformat.NotebookNode, names: list[str]) -> nbformat.NotebookNode:
     """Python 3 kernel, no stale outputs, otter's cells neutralised, the export cell appended."""
-    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    notebook.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     notebook.metadata.pop("widgets", None)
     cells = [nbformat.v4.new_code_cell(GRADER_STUB)]
     for cell in notebook.cells:
@@ -101,26 +111,56 @@ def prepare_notebook(notebook: nbformat.NotebookNode, names: list[str]) -> nbfor
     return notebook
 
 
+@functools.cache
 def can_isolate() -> bool:
-    """Root, and the tools for namespaces and dropping privileges are present."""
+    """Root, the namespace tools present, and user nobody able to run this Python and Jupyter."""
     tools = ("unshare", "setpriv", "ip", "mount")
-    return os.geteuid() == 0 and sys.platform == "linux" and all(shutil.which(t) for t in tools)
+    if os.geteuid() != 0 or sys.platform != "linux" or not all(shutil.which(t) for t in tools):
+        return False
+    # The kernel is started by the runner through sys.executable, so probe that path too.
+    child = "import subprocess, sys; sys.exit(subprocess.run([sys.executable, '-c', 'import ipykernel']).returncode)"
+    probe = [*DROP_TO_NOBODY, sys.executable, "-c", child]
+    return subprocess.run(probe, capture_output=True, cwd="/", timeout=120).returncode == 0
+
+
+def outermost(paths: list[Path]) -> list[Path]:
+    """The paths not inside another one of them (hiding a folder hides what it holds)."""
+    resolved = sorted({path.resolve() for path in paths}, key=lambda path: len(path.parts))
+    kept: list[Path] = []
+    for path in resolved:
+        if not any(path.is_relative_to(parent) for parent in kept):
+            kept.append(path)
+    return kept
 
 
 def sandbox_command(hidden: list[Path]) -> tuple[list[str], str]:
-    """The command that runs ``autograder.sandbox``, and a sentence describing its isolation."""
+    """The command that runs ``autograder.sandbox``, and a sentence describing its isolation.
+
+    Every step is chained with ``&&``: if a folder cannot be hidden, the notebook does not run.
+    """
     run_notebook = [sys.executable, "-m", sandbox.__name__, NOTEBOOK_NAME]
     if not can_isolate():
         return run_notebook, (
-            "isolated by folder only: not running as root, so the notebook ran as the "
-            "grader's own user and with the network it has"
+            "isolated by folder only: the grader is not root, lacks unshare/setpriv, or its "
+            f"Python ({sys.executable}) cannot be run by user nobody (install the grader in a "
+            "virtual environment made from a system-wide Python), so the notebook ran as the "
+            "grader's own user, with the network it has"
         )
-    hide = "".join(f"mount -t tmpfs -o size=1m,mode=000 none '{path}'; " for path in hidden)
-    inner = (
-        f"ip link set lo up && {hide}exec setpriv --reuid={NOBODY_UID} --regid={NOBODY_GID} "
-        f"--clear-groups --inh-caps=-all {' '.join(run_notebook)}"
-    )
-    command = ["unshare", "--net", "--mount", "--propagation", "private", "sh", "-c", inner]
+    steps = ["ip link set lo up"]
+    steps += [
+        f"mount -t tmpfs -o size=1m,mode=000 none {shlex.quote(str(p))}" for p in outermost(hidden)
+    ]
+    steps.append("exec " + " ".join(shlex.quote(part) for part in [*DROP_TO_NOBODY, *run_notebook]))
+    command = [
+        "unshare",
+        "--net",
+        "--mount",
+        "--propagation",
+        "private",
+        "sh",
+        "-c",
+        " && ".join(steps),
+    ]
     return command, "ran as user nobody, without network, with the grader's folders hidden"
 
 
@@ -178,12 +218,18 @@ def _classify(outcome: Outcome, timeout: float, memory: int) -> tuple[str, str]:
     if outcome.limit == "timeout":
         return "timeout", f"The notebook did not finish within {timeout:.0f} s and was stopped."
     if outcome.limit == "out-of-memory":
-        return "out-of-memory", f"The notebook used more than {memory / 2**30:.1f} GiB and was stopped."
+        return (
+            "out-of-memory",
+            f"The notebook used more than {memory / 2**30:.1f} GiB and was stopped.",
+        )
     if outcome.returncode == sandbox.KERNEL_DIED:
         return "kernel-died", "The notebook's kernel died (a crash or os._exit) before the end."
     if outcome.returncode != 0:
         return "not-started", f"The notebook could not be run: {outcome.stderr.strip()[-500:]}"
-    return "completed", f"The notebook ran to the end (peak memory {outcome.peak_rss / 2**20:.0f} MiB)."
+    return (
+        "completed",
+        f"The notebook ran to the end (peak memory {outcome.peak_rss / 2**20:.0f} MiB).",
+    )
 
 
 def _copy_answers(source: Path, output_dir: Path) -> Path | None:

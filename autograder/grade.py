@@ -1,23 +1,30 @@
-"""``rnnlab grade``: grade one submission with the built autograder and print a score table.
+"""``rnnlab grade``: grade one submission in two phases with a trust boundary between them.
 
-For now grading goes through ``otter run`` (no Docker), which runs the tests inside the
-submission's own kernel; moving the final checks out of that process is the next step.
+1. Execute (untrusted, ``autograder.execute``): the notebook runs in a sandbox and exports
+   its answers as data.
+2. Check (trusted, ``autograder.check``): a fresh process that never ran student code reads
+   the answers and runs the tests. Only this phase decides scores.
 """
 
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from .answers import ANSWERS_FILE
 from .config import AssignmentConfig
 from .environment import grading_environment
+from .execute import Execution, InvalidSubmission, execute
+from .limits import supervise
+from .notebook import TEMPLATE_DIR
+from .questions import answer_names
 
 SUBMISSION_SUFFIXES = (".ipynb", ".zip")
-SUMMARY_ENTRY = "Public Tests"
+DEFAULT_TIMEOUT = 1800.0
+DEFAULT_MEMORY = 4 * 2**30
 
 
 class GradeError(RuntimeError):
@@ -25,38 +32,49 @@ class GradeError(RuntimeError):
 
 
 @dataclass(frozen=True)
-class QuestionScore:
-    name: str
-    score: float | None  # None: graded by a person
-    max_score: float
+class TestResult:
+    question: str
+    test: str
+    points: float
+    max_points: float
+    message: str
 
 
 @dataclass(frozen=True)
 class GradeReport:
     submission: Path
-    questions: list[QuestionScore]
+    status: str  # the execute phase's status, or invalid-file
+    message: str
+    isolation: str
+    scores: dict[str, float | None]  # question -> points; None: graded by a person
+    possible: dict[str, float]
+    results: list[TestResult] = field(default_factory=list)
 
     @property
     def auto_score(self) -> float:
-        return sum(q.score for q in self.questions if q.score is not None)
+        return sum(score for score in self.scores.values() if score is not None)
 
     @property
     def auto_possible(self) -> float:
-        return sum(q.max_score for q in self.questions if q.score is not None)
-
-    @property
-    def manual_possible(self) -> float:
-        return sum(q.max_score for q in self.questions if q.score is None)
+        return sum(self.possible[q] for q, score in self.scores.items() if score is not None)
 
     def table(self) -> str:
-        width = max(len(q.name) for q in self.questions)
+        width = max(len(question) for question in self.scores)
         lines = [f"{'question':<{width}}  {'score':>7}  {'of':>5}"]
-        for question in self.questions:
-            score = "manual" if question.score is None else f"{question.score:g}"
-            lines.append(f"{question.name:<{width}}  {score:>7}  {question.max_score:>5g}")
+        for question, score in self.scores.items():
+            shown = "manual" if score is None else f"{score:g}"
+            lines.append(f"{question:<{width}}  {shown:>7}  {self.possible[question]:>5g}")
         lines.append(f"{'total':<{width}}  {self.auto_score:>7g}  {self.auto_possible:>5g}")
-        if self.manual_possible:
-            lines.append(f"(plus {self.manual_possible:g} points graded by hand)")
+        manual = sum(self.possible[q] for q, score in self.scores.items() if score is None)
+        if manual:
+            lines.append(f"(plus {manual:g} points graded by hand)")
+        return "\n".join(lines)
+
+    def feedback(self) -> str:
+        lines = [f"Status: {self.status}. {self.message}", f"Isolation: {self.isolation}."]
+        for result in self.results:
+            if result.message:
+                lines.append(f"- {result.question} ({result.test}): {result.message}")
         return "\n".join(lines)
 
 
@@ -69,57 +87,92 @@ def check_submission_path(submission: Path) -> None:
         )
 
 
-def run_otter(
-    submission: Path, zip_path: Path, output_dir: Path, environment: dict[str, str], timeout: float
-) -> dict:
-    """Run ``otter run`` on one submission and return its Gradescope-style results."""
-    command = [
-        sys.executable, "-m", "otter", "run", "--no-logo",
-        "-a", str(zip_path), "-o", str(output_dir), str(submission),
-    ]  # fmt: skip
-    try:
-        completed = subprocess.run(
-            command, env=environment, capture_output=True, text=True, timeout=timeout
-        )
-    except subprocess.TimeoutExpired:
-        raise GradeError(f"Grading {submission.name} took longer than {timeout:.0f} s.") from None
-    results = output_dir / "results.json"
-    if not results.is_file():
-        output = (completed.stdout + completed.stderr)[-3000:]
-        raise GradeError(f"otter run wrote no results for {submission.name}:\n{output}")
-    return json.loads(results.read_text())
+def auto_questions(config: AssignmentConfig) -> list[str]:
+    return [question for question in config.points if not config.is_manual(question)]
+
+
+def run_checks(
+    config: AssignmentConfig, work: Path, environment: dict, timeout: float, memory: int
+) -> list[TestResult]:
+    """Run the trusted checker; if it dies on an answer, score that question 0 and go on."""
+    remaining = auto_questions(config)
+    results: list[TestResult] = []
+    for attempt in range(len(remaining) + 1):
+        if not remaining:
+            break
+        log = work / f"checks-{attempt}.jsonl"
+        command = [
+            sys.executable, "-m", "autograder.check", str(work / ANSWERS_FILE), str(log),
+            "--assignment", str(config.folder), "--questions", *remaining,
+        ]  # fmt: skip
+        outcome = supervise(command, work, environment, timeout, memory)
+        events = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
+        done = {event["question"] for event in events if event["event"] == "done"}
+        results += [
+            TestResult(e["question"], e["test"], e["points"], e["max_points"], e["message"])
+            for e in events
+            if e["event"] == "test" and e["question"] in done
+        ]
+        remaining = [question for question in remaining if question not in done]
+        if outcome.returncode == 0 or not remaining:
+            continue
+        started = [e["question"] for e in events if e["event"] == "start"]
+        failed = started[-1] if started and started[-1] not in done else None
+        reason = outcome.limit or f"exit status {outcome.returncode}"
+        for question in [failed] if failed else remaining:
+            message = f"The grader could not check this answer ({reason} while checking it)."
+            results += [
+                TestResult(question, test, 0, points, message)
+                for test, points in config.points[question].items()
+            ]
+        remaining = [question for question in remaining if question != failed] if failed else []
+    return results
+
+
+def _report(config, submission, execution_info, results) -> GradeReport:
+    status, message, isolation = execution_info
+    scores: dict[str, float | None] = {
+        question: None if config.is_manual(question) else 0.0 for question in config.points
+    }
+    for result in results:
+        scores[result.question] = (scores[result.question] or 0.0) + result.points
+    possible = {question: config.question_points(question) for question in config.points}
+    return GradeReport(submission, status, message, isolation, scores, possible, results)
 
 
 def grade(
     config: AssignmentConfig,
     submission: Path,
-    zip_path: Path,
+    *,
     profile: str,
     imdb: str,
-    timeout: float,
+    timeout: float = DEFAULT_TIMEOUT,
+    memory: int = DEFAULT_MEMORY,
+    hide: list[Path] | tuple[Path, ...] = (),
 ) -> GradeReport:
-    """Grade ``submission`` and return its score per question (manual ones marked)."""
+    """Grade ``submission``: execute it in a sandbox, then check its answers in a fresh process.
+
+    The sandbox cannot see the assignment folder, this run's work folder or ``hide``.
+    """
     submission = Path(submission)
     check_submission_path(submission)
-    with tempfile.TemporaryDirectory(prefix="rnnlab-grade-") as output_dir:
-        results = run_otter(
-            submission.resolve(),
-            zip_path,
-            Path(output_dir),
-            grading_environment(profile, imdb),
-            timeout,
-        )
-    scored = {
-        test["name"]: float(test["score"])
-        for test in results["tests"]
-        if test["name"] != SUMMARY_ENTRY
-    }
-    questions = [
-        QuestionScore(
-            name,
-            None if config.is_manual(name) else scored.get(name, 0.0),
-            config.question_points(name),
-        )
-        for name in config.points
-    ]
-    return GradeReport(submission, questions)
+    names = sorted({name for question in auto_questions(config) for name in answer_names(question)})
+    with tempfile.TemporaryDirectory(prefix="rnnlab-grade-") as scratch:
+        work = Path(scratch)
+        try:
+            execution: Execution = execute(
+                submission,
+                names,
+                support_files=[TEMPLATE_DIR / "lab_support.py"],
+                hidden=[config.folder, work, *hide],
+                output_dir=work,
+                profile=profile,
+                imdb=imdb,
+                timeout=timeout,
+                memory=memory,
+            )
+        except InvalidSubmission as error:
+            return _report(config, submission, ("invalid-file", str(error), "not run"), [])
+        results = run_checks(config, work, grading_environment(profile, imdb), timeout, memory)
+    info = (execution.status, execution.message, execution.isolation)
+    return _report(config, submission, info, results)

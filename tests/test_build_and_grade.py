@@ -9,7 +9,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder.config import DEFAULT_ASSIGNMENT, load_config
+from autograder.config import DEFAULT_ASSIGNMENT
 
 pytestmark = pytest.mark.slow
 AUTO_POINTS = 84
@@ -23,15 +23,6 @@ def rnnlab(*args: str) -> subprocess.CompletedProcess:
 def copy_assignment(destination: Path) -> Path:
     shutil.copytree(DEFAULT_ASSIGNMENT, destination, ignore=shutil.ignore_patterns("build", "dist"))
     return destination
-
-
-@pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    folder = copy_assignment(tmp_path_factory.mktemp("build") / "rnn_lab")
-    result = rnnlab("build", "--assignment", str(folder))
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "the solution passed every test" in result.stdout
-    return load_config(folder)
 
 
 def grade(config, submission: Path) -> subprocess.CompletedProcess:

@@ -1,0 +1,114 @@
+"""Hostile submissions get exactly what their real answers deserve under `rnnlab grade`."""
+
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from autograder.execute import can_isolate
+from autograder.grade import grade
+
+pytestmark = pytest.mark.slow
+
+OTTER_PATCH = """\
+import otter.test_files.abstract_test as at
+_orig = at.TestCaseResult.__init__
+def _always(self, test_case, message, passed):
+    _orig(self, test_case, message, True)
+at.TestCaseResult.__init__ = _always
+"""
+
+FORGE_RESULTS = """\
+import glob, json, os
+forged = {"event": "test", "question": "q2", "test": "accuracy", "hidden": True,
+          "passed": True, "points": 1000, "max_points": 8, "message": ""}
+targets = ["results.json", "checks-0.jsonl", "/autograder/results/results.json"]
+targets += [os.path.join(d, "checks-0.jsonl") for d in glob.glob("/tmp/rnnlab-grade-*")]
+for target in targets:
+    try:
+        with open(target, "w") as out:
+            out.write(json.dumps(forged) + "\\n")
+    except OSError:
+        pass
+"""
+
+READ_HIDDEN = """\
+from pathlib import Path
+try:
+    secret = Path({config!r}).read_text()
+except OSError:
+    secret = ""
+count_feedforward = 125501 if "thresholds" in secret else 1
+"""
+
+PATCH_EVERYTHING = """\
+import json, pickle, keras, lab_checks
+json.loads = lambda *args, **kwargs: {"score": 100}
+pickle.load = lambda *args, **kwargs: {"score": 100}
+keras.Model.count_params = lambda self: 13560701
+lab_checks.check_model = lambda *args, **kwargs: None
+lab_checks.check_hand_count = lambda *args, **kwargs: None
+"""
+
+LAMBDA_MODEL = """\
+model_cnn = keras.Sequential([keras.Input((500,)), layers.Lambda(lambda x: x), layers.Dense(1, activation="sigmoid")])
+model_cnn.compile(loss="binary_crossentropy", optimizer="adam")
+count_feedforward = 125501
+"""
+
+HUGE_EXPORT = """\
+model_cnn = keras.Sequential([keras.Input((500,)), layers.Dense(1, activation="sigmoid")])
+keras.Model.to_json = lambda self: "x" * 100_000_000
+count_feedforward = 125501
+"""
+
+
+def hostile(built, tmp_path: Path, name: str, cell: str) -> Path:
+    notebook = nbformat.read(built.dist_dir / "student" / built.notebook_name, as_version=4)
+    notebook.cells.append(nbformat.v4.new_code_cell(cell))
+    path = tmp_path / f"{name}.ipynb"
+    nbformat.write(notebook, path)
+    return path
+
+
+def graded(built, path):
+    return grade(built, path, profile="smoke", imdb="generated", timeout=900)
+
+
+def auto_points_other_than(report, *questions):
+    return sum(score for q, score in report.scores.items() if score and q not in questions)
+
+
+@pytest.mark.parametrize(
+    "cell", [OTTER_PATCH, FORGE_RESULTS, PATCH_EVERYTHING], ids=["otter", "forge", "patch"]
+)
+def test_tampering_scores_zero(built, tmp_path, cell):
+    report = graded(built, hostile(built, tmp_path, "tamper", cell))
+    assert report.status == "completed", report.message
+    assert report.auto_score == 0, report.table()
+
+
+@pytest.mark.skipif(not can_isolate(), reason="isolation needs root and a Python user nobody can run")
+def test_hidden_tests_cannot_be_read(built, tmp_path):
+    cell = READ_HIDDEN.format(config=str(built.folder / "assignment.toml"))
+    report = graded(built, hostile(built, tmp_path, "reader", cell))
+    assert "nobody" in report.isolation
+    assert report.scores["q1a_count"] == 1  # a whole number, but the wrong one
+    assert report.auto_score == 1, report.table()
+
+
+def test_lambda_layer_loses_only_that_question(built, tmp_path):
+    report = graded(built, hostile(built, tmp_path, "lambda", LAMBDA_MODEL))
+    assert report.scores["q2"] == 0 and report.scores["q1a_count"] == 4
+    assert auto_points_other_than(report, "q1a_count") == 0
+    assert any(
+        "Lambda layer" in result.message for result in report.results if result.question == "q2"
+    )
+
+
+def test_huge_export_loses_only_that_answer(built, tmp_path):
+    report = graded(built, hostile(built, tmp_path, "huge", HUGE_EXPORT))
+    assert report.scores["q1a_count"] == 4 and report.scores["q2"] == 0
+    assert any(
+        "1 MB limit" in result.message for result in report.results if result.question == "q2"
+    )
