@@ -14,12 +14,13 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import lab_support
+
 from .answers import ANSWERS_FILE
 from .config import AssignmentConfig
 from .environment import grading_environment
 from .execute import Execution, InvalidSubmission, execute
 from .limits import supervise
-from .notebook import TEMPLATE_DIR
 from .questions import answer_names
 
 SUBMISSION_SUFFIXES = (".ipynb", ".zip")
@@ -163,7 +164,7 @@ def grade(
             execution: Execution = execute(
                 submission,
                 names,
-                support_files=[TEMPLATE_DIR / "lab_support.py"],
+                support_files=[Path(lab_support.__file__)],
                 hidden=[config.folder, work, *hide],
                 output_dir=work,
                 profile=profile,

@@ -42,12 +42,19 @@ count_feedforward = 125501 if "thresholds" in secret else 1
 """
 
 PATCH_EVERYTHING = """\
-import json, pickle, keras, lab_checks
-json.loads = lambda *args, **kwargs: {"score": 100}
+import pickle, keras, lab_checks
 pickle.load = lambda *args, **kwargs: {"score": 100}
+pickle.loads = lambda *args, **kwargs: {"score": 100}
 keras.Model.count_params = lambda self: 13560701
 lab_checks.check_model = lambda *args, **kwargs: None
 lab_checks.check_hand_count = lambda *args, **kwargs: None
+"""
+
+# The kernel itself speaks JSON to the notebook runner: patching json hangs it.
+PATCH_JSON = """\
+import json
+json.loads = lambda *args, **kwargs: {"score": 100}
+json.dumps = lambda *args, **kwargs: '{"name": "count_feedforward", "kind": "int", "value": 125501}'
 """
 
 LAMBDA_MODEL = """\
@@ -71,8 +78,8 @@ def hostile(built, tmp_path: Path, name: str, cell: str) -> Path:
     return path
 
 
-def graded(built, path):
-    return grade(built, path, profile="smoke", imdb="generated", timeout=900)
+def graded(built, path, timeout=900):
+    return grade(built, path, profile="smoke", imdb="generated", timeout=timeout)
 
 
 def auto_points_other_than(report, *questions):
@@ -88,7 +95,16 @@ def test_tampering_scores_zero(built, tmp_path, cell):
     assert report.auto_score == 0, report.table()
 
 
-@pytest.mark.skipif(not can_isolate(), reason="isolation needs root and a Python user nobody can run")
+def test_patching_json_hangs_only_the_students_own_kernel(built, tmp_path):
+    report = graded(built, hostile(built, tmp_path, "json", PATCH_JSON), timeout=120)
+    assert report.status == "timeout", report.message
+    assert "did not finish within 120 s" in report.message
+    assert report.auto_score == 0, report.table()
+
+
+@pytest.mark.skipif(
+    not can_isolate(), reason="isolation needs root and a Python user nobody can run"
+)
 def test_hidden_tests_cannot_be_read(built, tmp_path):
     cell = READ_HIDDEN.format(config=str(built.folder / "assignment.toml"))
     report = graded(built, hostile(built, tmp_path, "reader", cell))
