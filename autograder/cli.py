@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from .config import DEFAULT_ASSIGNMENT, load_config
+from .limits import DEFAULT_MEMORY_GIB, DEFAULT_TIMEOUT_SECONDS
 
 PROFILES = ("grading", "smoke", "full")
 
@@ -62,10 +63,16 @@ def parser() -> argparse.ArgumentParser:
     grade_parser = verbs.add_parser("grade", help="grade one submission (.ipynb or otter .zip)")
     grade_parser.add_argument("submission", type=Path)
     grade_parser.add_argument(
-        "--timeout", type=float, default=1800, help="seconds per phase (default: %(default)s)"
+        "--timeout",
+        type=float,
+        default=DEFAULT_TIMEOUT_SECONDS,
+        help="seconds per phase (default: %(default)s)",
     )
     grade_parser.add_argument(
-        "--memory", type=float, default=4, help="GiB per phase (default: %(default)s)"
+        "--memory",
+        type=float,
+        default=DEFAULT_MEMORY_GIB,
+        help="GiB per phase (default: %(default)s)",
     )
     _add_common(grade_parser)
     grade_parser.set_defaults(run=grade_main)

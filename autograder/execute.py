@@ -57,7 +57,7 @@ class InvalidSubmission(ValueError):
 class Execution:
     """What the untrusted phase produced."""
 
-    status: str  # completed, timeout, out-of-memory, kernel-died, not-started
+    status: str  # completed, timeout, out-of-memory, kernel-died
     message: str
     answers: Path | None  # a copy of the answers file, outside the sandbox
     isolation: str
@@ -225,7 +225,8 @@ def _classify(outcome: Outcome, timeout: float, memory: int) -> tuple[str, str]:
     if outcome.returncode == sandbox.KERNEL_DIED:
         return "kernel-died", "The notebook's kernel died (a crash or os._exit) before the end."
     if outcome.returncode != 0:
-        return "not-started", f"The notebook could not be run: {outcome.stderr.strip()[-500:]}"
+        last_line = (outcome.stderr.strip().splitlines() or ["no message"])[-1][-300:]
+        return "kernel-died", f"The notebook's kernel stopped working before the end ({last_line})."
     return (
         "completed",
         f"The notebook ran to the end (peak memory {outcome.peak_rss / 2**20:.0f} MiB).",

@@ -20,12 +20,10 @@ from .answers import ANSWERS_FILE
 from .config import AssignmentConfig
 from .environment import grading_environment
 from .execute import Execution, InvalidSubmission, execute
-from .limits import supervise
+from .limits import DEFAULT_MEMORY_GIB, DEFAULT_TIMEOUT_SECONDS, supervise
 from .questions import answer_names
 
 SUBMISSION_SUFFIXES = (".ipynb", ".zip")
-DEFAULT_TIMEOUT = 1800.0
-DEFAULT_MEMORY = 4 * 2**30
 
 
 class GradeError(RuntimeError):
@@ -147,8 +145,8 @@ def grade(
     *,
     profile: str,
     imdb: str,
-    timeout: float = DEFAULT_TIMEOUT,
-    memory: int = DEFAULT_MEMORY,
+    timeout: float = DEFAULT_TIMEOUT_SECONDS,
+    memory: int = int(DEFAULT_MEMORY_GIB * 2**30),
     hide: list[Path] | tuple[Path, ...] = (),
 ) -> GradeReport:
     """Grade ``submission``: execute it in a sandbox, then check its answers in a fresh process.

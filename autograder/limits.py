@@ -13,6 +13,8 @@ from pathlib import Path
 import psutil
 
 POLL_SECONDS = 0.5
+DEFAULT_TIMEOUT_SECONDS = 1800.0  # per grading phase
+DEFAULT_MEMORY_GIB = 4.0  # per grading phase, whole process tree
 
 
 def tree_rss(process: psutil.Process) -> int:

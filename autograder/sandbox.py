@@ -3,7 +3,7 @@
 Started by ``autograder.execute`` in the sandbox folder, as an unprivileged user without
 network where the machine allows it. It only executes cells; it reads and writes nothing
 outside its folder. Exit status: 0 the notebook ran (cell errors included), 3 the kernel
-died, 4 the notebook could not be started.
+died, 4 the kernel broke in another way (it stopped speaking Jupyter's protocol, say).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 import sys
 
 KERNEL_DIED = 3
-NOT_STARTED = 4
+KERNEL_BROKE = 4
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -33,9 +33,9 @@ def main(argv: list[str] | None = None) -> int:
     except DeadKernelError as error:
         print(f"kernel died: {error}", file=sys.stderr)
         return KERNEL_DIED
-    except Exception as error:  # a notebook nbclient cannot run at all
-        print(f"could not run the notebook: {type(error).__name__}: {error}", file=sys.stderr)
-        return NOT_STARTED
+    except Exception as error:  # e.g. a kernel whose json module the notebook replaced
+        print(f"{type(error).__name__}: {error}", file=sys.stderr)
+        return KERNEL_BROKE
     return 0
 
 

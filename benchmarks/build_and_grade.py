@@ -1,6 +1,7 @@
-"""Wall time of `rnnlab build` and of grading the solution notebook, median of several runs.
+"""Wall time of `rnnlab build`, of grading the solution notebook, and of the checker's start-up.
 
-Usage: python benchmarks/build_and_grade.py [--runs 3] [--profile grading] [--imdb generated]
+Usage: python benchmarks/build_and_grade.py [--builds 3] [--grades 3] [--profile grading]
+       [--imdb generated]
 Builds into a temporary copy of the assignment so the working dist/ is left alone.
 """
 
@@ -17,6 +18,8 @@ from pathlib import Path
 
 from autograder.config import DEFAULT_ASSIGNMENT, load_config
 
+CHECKER_START = "import autograder.check, autograder.questions"
+
 
 def timed(command: list[str]) -> float:
     started = time.perf_counter()
@@ -24,9 +27,18 @@ def timed(command: list[str]) -> float:
     return time.perf_counter() - started
 
 
+def median_of(label: str, runs: int, command: list[str]) -> float:
+    times = []
+    for run in range(1, runs + 1):
+        times.append(timed(command))
+        print(f"  {label} run {run}: {times[-1]:.1f} s", flush=True)
+    return statistics.median(times)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--builds", type=int, default=3)
+    parser.add_argument("--grades", type=int, default=3)
     parser.add_argument("--profile", default="grading")
     parser.add_argument("--imdb", default="generated")
     args = parser.parse_args()
@@ -35,20 +47,17 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch) / "rnn_lab"
         shutil.copytree(DEFAULT_ASSIGNMENT, folder, ignore=shutil.ignore_patterns("build", "dist"))
-        builds, grades = [], []
-        for run in range(1, args.runs + 1):
-            builds.append(timed([*rnnlab, "build", "--assignment", str(folder), *common]))
-            solution = load_config(folder).dist_dir / "autograder" / "rnn_lab.ipynb"
-            grades.append(
-                timed([*rnnlab, "grade", str(solution), "--assignment", str(folder), *common])
-            )
-            print(
-                f"run {run}: build {builds[-1]:.0f} s, grade solution {grades[-1]:.0f} s",
-                flush=True,
-            )
-    print(f"profile {args.profile}, data {args.imdb}, {args.runs} runs")
-    print(f"rnnlab build:            median {statistics.median(builds):.0f} s")
-    print(f"rnnlab grade (solution): median {statistics.median(grades):.0f} s")
+        assignment = ["--assignment", str(folder)]
+        build = median_of("build", max(args.builds, 1), [*rnnlab, "build", *assignment, *common])
+        solution = load_config(folder).dist_dir / "autograder" / "rnn_lab.ipynb"
+        grade = median_of(
+            "grade", args.grades, [*rnnlab, "grade", str(solution), *assignment, *common]
+        )
+    checker = median_of("checker start-up", 3, [sys.executable, "-c", CHECKER_START])
+    print(f"profile {args.profile}, data {args.imdb}; medians")
+    print(f"rnnlab build:              {build:.0f} s")
+    print(f"rnnlab grade (solution):   {grade:.0f} s")
+    print(f"checker process start-up:  {checker:.1f} s")
 
 
 if __name__ == "__main__":

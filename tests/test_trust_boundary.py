@@ -50,7 +50,7 @@ lab_checks.check_model = lambda *args, **kwargs: None
 lab_checks.check_hand_count = lambda *args, **kwargs: None
 """
 
-# The kernel itself speaks JSON to the notebook runner: patching json hangs it.
+# The kernel itself speaks JSON to the notebook runner: patching json breaks or hangs it.
 PATCH_JSON = """\
 import json
 json.loads = lambda *args, **kwargs: {"score": 100}
@@ -95,10 +95,9 @@ def test_tampering_scores_zero(built, tmp_path, cell):
     assert report.auto_score == 0, report.table()
 
 
-def test_patching_json_hangs_only_the_students_own_kernel(built, tmp_path):
+def test_patching_json_breaks_only_the_students_own_kernel(built, tmp_path):
     report = graded(built, hostile(built, tmp_path, "json", PATCH_JSON), timeout=120)
-    assert report.status == "timeout", report.message
-    assert "did not finish within 120 s" in report.message
+    assert report.status in ("timeout", "kernel-died"), report.message
     assert report.auto_score == 0, report.table()
 
 
