@@ -1,5 +1,6 @@
 """Hostile submissions get exactly what their real answers deserve under `rnnlab grade`."""
 
+import socket
 from pathlib import Path
 
 import nbformat
@@ -33,6 +34,7 @@ for target in targets:
 """
 
 READ_HIDDEN = """\
+import socket
 from pathlib import Path
 try:
     secret = Path({config!r}).read_text()
@@ -55,6 +57,15 @@ PATCH_JSON = """\
 import json
 json.loads = lambda *args, **kwargs: {"score": 100}
 json.dumps = lambda *args, **kwargs: '{"name": "count_feedforward", "kind": "int", "value": 125501}'
+"""
+
+REACH_HOST = """\
+import socket
+try:
+    socket.create_connection(("127.0.0.1", {port}), timeout=5).close()
+    count_feedforward = 125501
+except OSError:
+    count_feedforward = 1
 """
 
 LAMBDA_MODEL = """\
@@ -110,6 +121,16 @@ def test_hidden_tests_cannot_be_read(built, tmp_path):
     assert "nobody" in report.isolation
     assert report.scores["q1a_count"] == 1  # a whole number, but the wrong one
     assert report.auto_score == 1, report.table()
+
+
+@pytest.mark.skipif(
+    not can_isolate(), reason="isolation needs root and a Python user nobody can run"
+)
+def test_no_network_not_even_the_graders_loopback(built, tmp_path):
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        cell = REACH_HOST.format(port=server.getsockname()[1])
+        report = graded(built, hostile(built, tmp_path, "network", cell))
+    assert report.scores["q1a_count"] == 1, report.feedback()
 
 
 def test_lambda_layer_loses_only_that_question(built, tmp_path):
