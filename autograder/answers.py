@@ -32,6 +32,8 @@ def _rnnlab_export(names, path):
     def describe(value):
         if isinstance(value, keras.Model):
             return {"kind": "model", "config": value.to_json(), "compile": value.get_compile_config()}
+        if type(value).__module__ == "numpy" and getattr(value, "shape", None) == ():
+            value = value.item()  # a NumPy number such as np.int64(125501)
         if type(value) in (int, float, str):
             return {"kind": type(value).__name__, "value": value}
         return {"kind": "other", "type": type(value).__name__}

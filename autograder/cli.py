@@ -1,4 +1,4 @@
-"""The ``rnnlab`` command: ``build`` an assignment, ``grade`` a submission."""
+"""The ``rnnlab`` command: ``build`` an assignment, ``grade`` a submission, ``verify-tests``."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-from .config import DEFAULT_ASSIGNMENT, load_config
+from .config import DEFAULT_ASSIGNMENT, DEFAULT_CORPUS, load_config
 from .limits import DEFAULT_MEMORY_GIB, DEFAULT_TIMEOUT_SECONDS
 
 PROFILES = ("grading", "smoke", "full")
@@ -28,10 +28,31 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
     )  # fmt: skip
 
 
+def _add_corpus(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--corpus", type=Path, default=DEFAULT_CORPUS,
+        help="folder of variant files (*.toml) and prelude.py (default: %(default)s)",
+    )  # fmt: skip
+
+
 def build_main(args: argparse.Namespace) -> None:
     from .build import build
 
-    build(load_config(args.assignment), args.profile, args.imdb)
+    config = load_config(args.assignment)
+    build(config, args.profile, args.imdb)
+    if args.verify:
+        verify_main(args)
+
+
+def verify_main(args: argparse.Namespace) -> None:
+    from .verify import table, verify
+
+    config = load_config(args.assignment)
+    print(f"Grading the variant corpus in {args.corpus} ({args.profile} profile)...", flush=True)
+    results = verify(config, args.corpus, profile=args.profile, imdb=args.imdb)
+    print(table(results))
+    if not all(result.as_expected for result in results):
+        raise RuntimeError("some variants were graded wrongly (marked WRONG above)")
 
 
 def grade_main(args: argparse.Namespace) -> None:
@@ -57,8 +78,21 @@ def parser() -> argparse.ArgumentParser:
     verbs = main_parser.add_subparsers(dest="verb", required=True)
 
     build_parser = verbs.add_parser("build", help="build the student notebook and the autograder")
+    build_parser.add_argument(
+        "--verify", action="store_true",
+        help="after building, grade the variant corpus as verify-tests does (adds minutes)",
+    )  # fmt: skip
+    _add_corpus(build_parser)
     _add_common(build_parser)
     build_parser.set_defaults(run=build_main)
+
+    verify_parser = verbs.add_parser(
+        "verify-tests",
+        help="grade the corpus of valid and wrong variants; fail if any is graded wrongly",
+    )
+    _add_corpus(verify_parser)
+    _add_common(verify_parser)
+    verify_parser.set_defaults(run=verify_main)
 
     grade_parser = verbs.add_parser("grade", help="grade one submission (.ipynb or otter .zip)")
     grade_parser.add_argument("submission", type=Path)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-import tomllib
-
 ASSIGNMENTS_DIR = Path(__file__).resolve().parent.parent / "assignments"
 DEFAULT_ASSIGNMENT = ASSIGNMENTS_DIR / "rnn_lab"
+DEFAULT_CORPUS = ASSIGNMENTS_DIR.parent / "tests" / "variants"  # for `rnnlab verify-tests`
 CONFIG_FILE = "assignment.toml"
 
 

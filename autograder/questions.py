@@ -1,8 +1,8 @@
 """The lab's questions and the tests behind each one.
 
-A test is one call of a ``lab_checks`` function. What it expects (layer lists, parameter
-counts) is read off the reference builders, so the reference is the single source of
-truth; points and thresholds come from the assignment's config.
+A test is one call of a ``lab_checks`` function. What a model may look like comes from
+``specs``; exact counts and shapes are read off the reference builders, so the reference
+is the single source of truth for them; points and thresholds come from the config.
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 import keras
 
-import lab_checks
 from reference import adder_models, imdb_models
 
+from . import specs
 from .config import AssignmentConfig
 
 
@@ -29,11 +29,16 @@ class TestSpec:
 
 @dataclass(frozen=True)
 class ModelQuestion:
-    """A question whose answer is a compiled model held in ``variable``."""
+    """A question whose answer is a compiled model held in ``variable``.
+
+    ``fixed_total``: the lab fixes every size, so the parameter total must equal the
+    reference's; otherwise each layer's count must fit its formula for the student's sizes.
+    """
 
     variable: str
     builder: Callable[[], keras.Model]
-    loss: str
+    spec: dict
+    fixed_total: bool
     accuracy_check: str | None = None  # "imdb" or "adder"
     batch_size: int = 128
 
@@ -75,7 +80,7 @@ QUESTIONS = {
         "Each Dense layer has (inputs x units) weights plus one bias per unit; add both layers.",
     ),
     "q1a": ModelQuestion(
-        "model_feedforward", imdb_models.build_feedforward_model, "binary_crossentropy"
+        "model_feedforward", imdb_models.build_feedforward_model, specs.FEEDFORWARD, True
     ),
     "q1a_why": ManualQuestion(),
     "q1b_count": CountQuestion(
@@ -84,9 +89,7 @@ QUESTIONS = {
         "The embedding holds one vector of 100 numbers per word of the vocabulary; Flatten "
         "turns 500 such vectors into one long input for the Dense layer.",
     ),
-    "q2": ModelQuestion(
-        "model_cnn", imdb_models.build_cnn_model, "binary_crossentropy", "imdb", 128
-    ),
+    "q2": ModelQuestion("model_cnn", imdb_models.build_cnn_model, specs.CNN, False, "imdb", 128),
     "q3_count": CountQuestion(
         "count_simple_rnn",
         _layer_params(imdb_models.build_simple_rnn_model, "SimpleRNN"),
@@ -97,11 +100,9 @@ QUESTIONS = {
         _layer_params(imdb_models.build_lstm_model, "LSTM"),
         "An LSTM has four gates, each as large as a SimpleRNN of the same size.",
     ),
-    "q4": ModelQuestion(
-        "model_lstm", imdb_models.build_lstm_model, "binary_crossentropy", "imdb", 64
-    ),
+    "q4": ModelQuestion("model_lstm", imdb_models.build_lstm_model, specs.LSTM, False, "imdb", 64),
     "q5": ModelQuestion(
-        "model_cnn_lstm", imdb_models.build_cnn_lstm_model, "binary_crossentropy", "imdb", 64
+        "model_cnn_lstm", imdb_models.build_cnn_lstm_model, specs.CNN_LSTM, False, "imdb", 64
     ),
     "q5_compare": ManualQuestion(),
     "q6": ShapeQuestion(
@@ -116,7 +117,7 @@ QUESTIONS = {
         )
     ),
     "q7": ModelQuestion(
-        "model_adder", adder_models.build_adder_model, "categorical_crossentropy", "adder", 64
+        "model_adder", adder_models.build_adder_model, specs.ADDER, True, "adder", 64
     ),
 }
 
@@ -169,28 +170,14 @@ def question_tests(name: str, config: AssignmentConfig) -> list[TestSpec]:
             for test, variable, builder, shape in question.demos
         ]
     if isinstance(question, ModelQuestion):
-        reference = question.builder()
+        variable, spec = question.variable, repr(question.spec)
+        total = repr(int(question.builder().count_params())) if question.fixed_total else "None"
         tests = [
-            TestSpec(
-                "layers",
-                False,
-                _call(
-                    "check_model",
-                    question.variable,
-                    repr(question.variable),
-                    expected_layers=repr(lab_checks.describe_layers(reference)),
-                    loss=repr(question.loss),
-                ),
-            ),
+            TestSpec("layers", False, _call("check_architecture", variable, repr(variable), spec)),
             TestSpec(
                 "params",
                 True,
-                _call(
-                    "check_param_count",
-                    question.variable,
-                    repr(question.variable),
-                    expected=repr(int(reference.count_params())),
-                ),
+                _call("check_parameters", variable, repr(variable), spec, total=total),
             ),
         ]
         if question.accuracy_check:
@@ -200,8 +187,9 @@ def question_tests(name: str, config: AssignmentConfig) -> list[TestSpec]:
                     True,
                     _call(
                         f"check_{question.accuracy_check}_accuracy",
-                        question.variable,
-                        repr(question.variable),
+                        variable,
+                        repr(variable),
+                        spec,
                         thresholds=repr(config.thresholds_for(name)),
                         batch_size=repr(question.batch_size),
                     ),

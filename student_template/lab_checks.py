@@ -1,14 +1,17 @@
 """The checks behind the lab's tests, public and hidden.
 
 Each check returns quietly when the answer is right and raises ``AssertionError`` with a
-message for the student when it is not. The tests pass in what they expect (layer lists,
-counts, thresholds), so this module holds no answer and no threshold.
+message for the student when it is not. The tests pass in what they expect (architecture
+specs, counts, thresholds), so this module holds no answer and no threshold. Values taken
+from the student's objects are turned into plain ``int``/``str``/``tuple`` before any
+comparison, so an object that claims to equal everything cannot pass.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+import lab_architecture
 import lab_support
 
 CHECK_SEED = 1234
@@ -34,87 +37,103 @@ def _require_model(model, name: str) -> None:
 
 
 def check_hand_count(answer, expected: int | None = None, hint: str = "") -> None:
-    """A parameter count worked out by hand: a whole number, and the right one if ``expected``."""
-    if type(answer) is not int:
-        _fail(f"Write the count as a whole number such as 1234; you gave {answer!r}.")
-    if expected is not None and answer != int(expected):
-        _fail(f"{answer:,} is not the right count. {hint}".strip())
+    """A parameter count worked out by hand: a whole number, and the right one if ``expected``.
+
+    Only Python and NumPy numbers count, compared as plain ``int`` values, so an object
+    that claims to equal everything cannot pass.
+    """
+    is_number = type(answer) in (int, float) or isinstance(answer, (np.integer, np.floating))
+    if not is_number or not float(answer).is_integer():
+        _fail(f"Write the count as a whole number such as 1234; you gave {answer!r:.60}.")
+    if expected is not None and int(answer) != int(expected):
+        _fail(f"{int(answer):,} is not the right count. {hint}".strip())
 
 
-def describe_layers(model) -> list[tuple[str, tuple]]:
-    """Each layer's class name and output shape, e.g. ``("LSTM", (None, 100))``."""
-    return [(type(layer).__name__, tuple(layer.output.shape)) for layer in model.layers]
-
-
-def output_shape(model) -> tuple:
-    """The model's output shape, batch dimension included (``None``)."""
-    return tuple(model.layers[-1].output.shape)
-
-
-def loss_name(model) -> str | None:
-    """The compiled loss as a lower-case name, e.g. ``binary_crossentropy``; None if uncompiled."""
-    loss = getattr(model, "loss", None)
-    if loss is None:
-        return None
+def _loss_name(loss) -> str:
     if isinstance(loss, str):
-        return loss.lower()
+        return loss
     return str(getattr(loss, "name", None) or getattr(loss, "__name__", type(loss).__name__))
 
 
-def check_model(model, name: str, expected_layers: list[tuple[str, tuple]], loss: str) -> None:
-    """Layer kinds, output shapes and compiled loss match the exercise."""
-    _require_model(model, name)
-    actual = describe_layers(model)
-    for position, (got, wanted) in enumerate(zip(actual, expected_layers, strict=False), start=1):
-        if got[0] != wanted[0]:
-            _fail(
-                f"Layer {position} of `{name}` is a {got[0]}, but the exercise asks for a {wanted[0]} there."
-            )
-        if tuple(got[1]) != tuple(wanted[1]):
-            _fail(
-                f"Layer {position} of `{name}` ({got[0]}) outputs shape {got[1]}, "
-                f"but it should output {tuple(wanted[1])}. Check its size and settings."
-            )
-    if len(actual) != len(expected_layers):
-        kinds = ", ".join(kind for kind, _ in expected_layers)
-        _fail(f"`{name}` has {len(actual)} layers but should have {len(expected_layers)}: {kinds}.")
-    got_loss = loss_name(model)
-    if got_loss is None:
+def _check_loss(model, name: str, wanted: str) -> None:
+    loss = getattr(model, "loss", None)
+    if loss is None:
         _fail(
             f"`{name}` is not compiled yet: call `{name}.compile(...)` with a loss and an optimizer."
         )
-    if got_loss != loss:
-        _fail(f"`{name}` is compiled with the loss {got_loss!r}; this task needs {loss!r}.")
-
-
-def check_param_count(model, name: str, expected: int) -> None:
-    """The model has exactly the parameter count of the exercise's architecture."""
-    _require_model(model, name)
-    if int(model.count_params()) != int(expected):
+    got = _loss_name(loss)
+    if got.lower().replace("_", "") != wanted.replace("_", ""):
+        _fail(f"`{name}` is compiled with the loss {got!r}; this task needs {wanted!r}.")
+    config = loss.get_config() if hasattr(loss, "get_config") else {}
+    if config.get("from_logits"):
         _fail(
-            f"`{name}` has {int(model.count_params()):,} parameters but should have {int(expected):,}."
+            f"`{name}`'s loss is set to from_logits=True, but the model's output layer already "
+            "turns scores into probabilities: drop from_logits."
         )
+
+
+def _chain(model, name: str, spec: dict, *, match: bool = True) -> list:
+    """The model's folded layers (``lab_architecture.LayerView``), matched against ``spec``."""
+    _require_model(model, name)
+    try:
+        if match:
+            return lab_architecture.check_chain(model, name, spec)
+        return lab_architecture.describe_model(model, name, tuple(spec["input"]))[0]
+    except lab_architecture.ArchitectureFault as fault:
+        _fail(str(fault))
+
+
+def check_architecture(model, name: str, spec: dict) -> None:
+    """The model has the exercise's layers (as ``spec`` allows them) and its loss."""
+    chain = _chain(model, name, spec)
+    got_output = chain[-1].output_shape[1:]
+    if got_output != tuple(spec["output"]):
+        _fail(
+            f"`{name}` outputs shape {got_output} per example; it should be {tuple(spec['output'])}."
+        )
+    _check_loss(model, name, spec["loss"])
+
+
+def _check_trainable(model, name: str, spec: dict) -> None:
+    """What an accuracy check needs: the right output layer and loss (other layers may differ)."""
+    chain = _chain(model, name, spec, match=False)
+    got_output = chain[-1].output_shape[1:]
+    if got_output != tuple(spec["output"]):
+        _fail(
+            f"`{name}` outputs shape {got_output} per example, not {tuple(spec['output'])}, "
+            "so its answers cannot be scored. The 'layers' check says what to change."
+        )
+    fault = lab_architecture.rule_fault(chain[-1], spec["layers"][-1])
+    if fault:
+        _fail(fault)
+    _check_loss(model, name, spec["loss"])
+
+
+def check_parameters(model, name: str, spec: dict, total: int | None = None) -> None:
+    """Each layer's parameter count fits the formula for its sizes; the total where fixed."""
+    for view in _chain(model, name, spec, match=False):
+        fault = lab_architecture.parameter_fault(view)
+        if fault:
+            _fail(fault)
+    got = int(model.count_params())
+    if total is not None and got != int(total):
+        _fail(f"`{name}` has {got:,} parameters but the exercise's model has {int(total):,}.")
 
 
 def check_output_shape(model, name: str, input_shape: tuple, expected: tuple) -> None:
     """Feeding zeros of ``input_shape`` gives an output of shape ``expected``."""
     _require_model(model, name)
-    output = model(np.zeros(input_shape, dtype="float32"))
-    if tuple(output.shape) != tuple(expected):
-        _fail(
-            f"`{name}` turns input {tuple(input_shape)} into {tuple(output.shape)}; expected {tuple(expected)}."
-        )
+    got = tuple(int(size) for size in model(np.zeros(input_shape, dtype="float32")).shape)
+    if got != tuple(expected):
+        _fail(f"`{name}` turns input {tuple(input_shape)} into {got}; expected {tuple(expected)}.")
 
 
 def fresh_copy(model):
     """A model with the same layers and compile settings but new, untrained weights."""
     import keras
 
-    config = model.get_compile_config()
-    if config is None:
-        _fail("The model is not compiled: call `.compile(...)` before it can be trained.")
     copy = keras.models.model_from_json(model.to_json())
-    copy.compile_from_config(config)
+    copy.compile_from_config(model.get_compile_config())
     return copy
 
 
@@ -130,18 +149,14 @@ def _threshold(thresholds: dict[str, dict[str, float]], data_kind: str) -> tuple
 
 
 def check_imdb_accuracy(
-    model, name: str, thresholds: dict[str, dict[str, float]], batch_size: int
+    model, name: str, spec: dict, thresholds: dict[str, dict[str, float]], batch_size: int
 ) -> None:
     """A fresh copy of the model, trained within the profile's budget, beats the threshold."""
-    _require_model(model, name)
+    _check_trainable(model, name, spec)
     threshold, profile_name = _threshold(thresholds, lab_support.imdb_source_kind())
     profile = lab_support.active_profile()
     lab_support.set_seeds(CHECK_SEED)
     data = lab_support.load_imdb(profile=profile)
-    if output_shape(model)[1:] != (1,):
-        _fail(
-            f"`{name}` should output one probability per review, not shape {output_shape(model)}."
-        )
     trainee = fresh_copy(model)
     epochs = profile.check_epochs
     trainee.fit(data.x_train, data.y_train, epochs=epochs, batch_size=batch_size, verbose=0)
@@ -151,16 +166,16 @@ def check_imdb_accuracy(
         _fail(
             f"A fresh copy of `{name}`, trained for {epochs} epoch(s) on {len(data.x_train)} reviews "
             f"({profile_name} profile), labelled {accuracy:.1%} of held-out reviews correctly; "
-            f"it needs at least {threshold:.1%}. Check the output layer (one unit, sigmoid), the "
-            "loss (binary cross-entropy) and the order of the layers."
+            f"it needs at least {threshold:.1%}. Its output layer and loss are right, so look at "
+            "the layers in between: their order, their sizes and anything you added."
         )
 
 
 def check_adder_accuracy(
-    model, name: str, thresholds: dict[str, dict[str, float]], batch_size: int
+    model, name: str, spec: dict, thresholds: dict[str, dict[str, float]], batch_size: int
 ) -> None:
     """A fresh copy, trained within the profile's budget, solves fresh additions."""
-    _require_model(model, name)
+    _check_trainable(model, name, spec)
     threshold, profile_name = _threshold(thresholds, lab_support.GENERATED_SOURCE)
     profile = lab_support.active_profile()
     lab_support.set_seeds(CHECK_SEED)
@@ -171,11 +186,6 @@ def check_adder_accuracy(
         FRESH_ADDITIONS, seed=CHECK_SEED + 1, exclude=frozenset(training.pairs)
     )
     x_fresh, y_fresh = lab_support.encode_additions(fresh_pairs)
-    if output_shape(model)[1:] != y_fresh.shape[1:]:
-        _fail(
-            f"`{name}` answers with shape {output_shape(model)[1:]}, but each answer is "
-            f"{y_fresh.shape[1]} characters, each a softmax over {y_fresh.shape[2]} symbols."
-        )
     trainee = fresh_copy(model)
     epochs = profile.adder_check_epochs
     trainee.fit(training.x_train, training.y_train, epochs=epochs, batch_size=batch_size, verbose=0)
@@ -184,6 +194,6 @@ def check_adder_accuracy(
         _fail(
             f"A fresh copy of `{name}`, trained for {epochs} epoch(s) on {len(training.pairs)} "
             f"problems ({profile_name} profile), got {accuracy:.1%} of {FRESH_ADDITIONS} new "
-            f"problems entirely right; it needs at least {threshold:.1%}. Check that the decoder "
-            "returns sequences and that the output is a softmax over the 12 characters."
+            f"problems entirely right; it needs at least {threshold:.1%}. Its output layer and loss "
+            "are right, so look at the encoder and decoder: their sizes and what each one reads."
         )

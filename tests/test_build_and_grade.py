@@ -84,7 +84,7 @@ def test_build_fails_clearly_when_the_reference_misses_a_threshold(tmp_path):
     config_file = folder / "assignment.toml"
     config_file.write_text(
         config_file.read_text().replace(
-            "[thresholds.smoke.generated]\nq2 = 0.75", "[thresholds.smoke.generated]\nq2 = 1.01"
+            "[thresholds.smoke.generated]\nq2 = 0.65", "[thresholds.smoke.generated]\nq2 = 1.01"
         )
     )
     result = rnnlab("build", "--assignment", str(folder))

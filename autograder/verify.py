@@ -1,0 +1,156 @@
+"""``rnnlab verify-tests``: prove the tests right both ways on a corpus of variant answers.
+
+The corpus is a folder of TOML files, one per question, each listing ``[[valid]]`` answers
+(which must get full marks) and ``[[wrong]]`` ones (which must lose marks, with feedback
+that contains the variant's ``fault`` text), plus ``prelude.py``, the first cell of every
+variant notebook. Variants run through the real grading path (sandboxed execution, then
+the trusted checker); questions are independent, so each notebook carries one variant of
+every question, which keeps the number of notebooks (and kernel start-ups) small.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+import tomllib
+from dataclasses import dataclass
+from itertools import zip_longest
+from pathlib import Path
+
+import nbformat
+
+from .config import DEFAULT_CORPUS, AssignmentConfig
+from .grade import GradeReport, grade
+from .notebook import KERNELSPEC
+
+PRELUDE_FILE = "prelude.py"
+
+
+@dataclass(frozen=True)
+class Variant:
+    question: str
+    name: str
+    valid: bool
+    code: str
+    fault: str = ""  # wrong variants: text the feedback must contain
+
+
+@dataclass(frozen=True)
+class Verdict:
+    variant: Variant
+    points: float
+    possible: float
+    messages: tuple[str, ...]
+
+    @property
+    def as_expected(self) -> bool:
+        if self.variant.valid:
+            return self.points == self.possible
+        named = any(self.variant.fault in message for message in self.messages)
+        return self.points < self.possible and named
+
+
+def load_corpus(folder: Path, questions: list[str] | None = None) -> list[Variant]:
+    """Every variant in ``folder``; a malformed file is a clear error."""
+    folder = Path(folder)
+    files = sorted(folder.glob("*.toml"))
+    if not files:
+        raise FileNotFoundError(f"No variant files (*.toml) in {folder}.")
+    variants = []
+    for path in files:
+        with open(path, "rb") as handle:
+            data = tomllib.load(handle)
+        question = data.get("question")
+        if questions and question not in questions:
+            continue
+        for valid, key in ((True, "valid"), (False, "wrong")):
+            for entry in data.get(key, []):
+                if (
+                    "name" not in entry
+                    or "code" not in entry
+                    or (not valid and "fault" not in entry)
+                ):
+                    raise ValueError(f"{path}: each {key} variant needs a name, code and fault.")
+                variants.append(
+                    Variant(question, entry["name"], valid, entry["code"], entry.get("fault", ""))
+                )
+    return variants
+
+
+def corpus_notebooks(
+    variants: list[Variant], prelude: str
+) -> list[tuple[nbformat.NotebookNode, list[Variant]]]:
+    """Notebooks that each hold the prelude and at most one variant per question."""
+    by_question: dict[str, list[Variant]] = {}
+    for variant in variants:
+        by_question.setdefault(variant.question, []).append(variant)
+    notebooks = []
+    for row in zip_longest(*by_question.values()):
+        chosen = [variant for variant in row if variant is not None]
+        cells = [nbformat.v4.new_code_cell(prelude)]
+        cells += [nbformat.v4.new_code_cell(variant.code) for variant in chosen]
+        notebook = nbformat.v4.new_notebook(cells=cells, metadata={"kernelspec": KERNELSPEC})
+        notebooks.append((notebook, chosen))
+    return notebooks
+
+
+def verdicts(report: GradeReport, chosen: list[Variant]) -> list[Verdict]:
+    return [
+        Verdict(
+            variant,
+            float(report.scores[variant.question] or 0),
+            float(report.possible[variant.question]),
+            tuple(
+                r.message for r in report.results if r.question == variant.question and r.message
+            ),
+        )
+        for variant in chosen
+    ]
+
+
+def verify(
+    config: AssignmentConfig,
+    corpus: Path = DEFAULT_CORPUS,
+    *,
+    profile: str,
+    imdb: str,
+    questions: list[str] | None = None,
+    progress=print,
+) -> list[Verdict]:
+    """Grade every variant of ``corpus`` and say how each one fared."""
+    variants = load_corpus(corpus, questions)
+    prelude = (Path(corpus) / PRELUDE_FILE).read_text()
+    notebooks = corpus_notebooks(variants, prelude)
+    results: list[Verdict] = []
+    with tempfile.TemporaryDirectory(prefix="rnnlab-verify-") as scratch:
+        for number, (notebook, chosen) in enumerate(notebooks, start=1):
+            started = time.perf_counter()
+            path = Path(scratch) / f"variants-{number}.ipynb"
+            nbformat.write(notebook, path)
+            report = grade(config, path, profile=profile, imdb=imdb)
+            results += verdicts(report, chosen)
+            progress(
+                f"  notebook {number}/{len(notebooks)}: {len(chosen)} variants graded in "
+                f"{time.perf_counter() - started:.0f} s ({report.status})"
+            )
+    return results
+
+
+def table(results: list[Verdict]) -> str:
+    """One line per variant: question, kind, name, points, verdict and the first message."""
+    lines = [f"{'question':<10} {'kind':<5} {'variant':<28} {'points':>9}  verdict  message"]
+    for verdict in sorted(results, key=lambda v: (v.variant.question, not v.variant.valid)):
+        variant = verdict.variant
+        score = f"{verdict.points:g}/{verdict.possible:g}"
+        message = verdict.messages[0] if verdict.messages else ""
+        lines.append(
+            f"{variant.question:<10} {'valid' if variant.valid else 'wrong':<5} "
+            f"{variant.name:<28} {score:>9}  {'ok' if verdict.as_expected else 'WRONG':<7}  {message}"
+        )
+    valid = [v for v in results if v.variant.valid]
+    wrong = [v for v in results if not v.variant.valid]
+    lines.append(
+        f"valid variants accepted: {sum(v.as_expected for v in valid)}/{len(valid)}; "
+        f"wrong variants rejected with the fault named: {sum(v.as_expected for v in wrong)}/{len(wrong)}"
+    )
+    return "\n".join(lines)

@@ -1,0 +1,72 @@
+"""The hidden and public tests are right both ways, proven on the variant corpus in variants/.
+
+Every valid variant must get full marks on its question and every wrong one must lose
+marks with feedback that names its fault. The fast test runs each variant's structure and
+count tests in-process (answers still cross the JSON boundary); the slow one grades the
+whole corpus through `rnnlab verify-tests`, the real sandbox-then-checker path, accuracy
+training included.
+"""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from autograder.answers import export_cell_source, read_answers
+from autograder.check import run_test
+from autograder.config import load_config
+from autograder.questions import answer_names, question_tests
+from autograder.verify import DEFAULT_CORPUS, PRELUDE_FILE, load_corpus
+
+CORPUS = load_corpus(DEFAULT_CORPUS)
+PRELUDE = (DEFAULT_CORPUS / PRELUDE_FILE).read_text()
+
+
+def structure_results(variant, tmp_path: Path) -> list[tuple[bool, str]]:
+    """Run the variant's cell, export its answers, and run every test but the training one."""
+    namespace: dict = {}
+    exec(PRELUDE + variant.code, namespace)
+    names = answer_names(variant.question)
+    exec(export_cell_source(names, str(tmp_path / "answers.jsonl")), namespace)
+    answers = read_answers(tmp_path / "answers.jsonl", names)
+    tests = question_tests(variant.question, load_config())
+    return [run_test(test.code, answers) for test in tests if test.name != "accuracy"]
+
+
+def test_corpus_covers_every_auto_graded_question_both_ways():
+    config = load_config()
+    for question in config.points:
+        if config.is_manual(question):
+            continue
+        kinds = [variant.valid for variant in CORPUS if variant.question == question]
+        assert kinds.count(True) >= 3 and kinds.count(False) >= 4, question
+
+
+@pytest.mark.parametrize(
+    "variant",
+    CORPUS,
+    ids=[f"{v.question}-{'valid' if v.valid else 'wrong'}-{v.name}" for v in CORPUS],
+)
+def test_variant_structure_and_counts(variant, tmp_path):
+    results = structure_results(variant, tmp_path)
+    messages = [message for _, message in results]
+    if variant.valid:
+        assert all(passed for passed, _ in results), messages
+    else:
+        assert not all(passed for passed, _ in results), variant.name
+        assert any(variant.fault in message for message in messages), messages
+
+
+@pytest.mark.slow
+def test_verify_tests_grades_the_corpus_through_the_real_path():
+    command = [sys.executable, "-m", "autograder.cli", "verify-tests", "--profile", "smoke"]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=2_400)
+    valid = sum(variant.valid for variant in CORPUS)
+    wrong = len(CORPUS) - valid
+    summary = (
+        f"valid variants accepted: {valid}/{valid}; "
+        f"wrong variants rejected with the fault named: {wrong}/{wrong}"
+    )
+    assert summary in result.stdout, result.stdout[-6000:] + result.stderr[-3000:]
+    assert result.returncode == 0
