@@ -31,17 +31,23 @@ def run_test(code: str, answers: dict) -> tuple[bool, str]:
     return True, ""
 
 
-def check_question(name: str, config, answers: dict, emit) -> None:
-    """Emit a result line for every test of question ``name``."""
-    emit({"event": "start", "question": name})
-    unreadable = [
+def unreadable_answer(name: str, answers: dict) -> str | None:
+    """Why question ``name``'s answers could not be read, or None when they all could."""
+    reasons = [
         answer.reason if f"`{variable}`" in answer.reason else f"`{variable}`: {answer.reason}"
         for variable in answer_names(name)
         if isinstance(answer := answers.get(variable), Unreadable)
     ]
+    return "Your answer could not be read: " + "; ".join(reasons) if reasons else None
+
+
+def check_question(name: str, config, answers: dict, emit) -> None:
+    """Emit a result line for every test of question ``name``."""
+    emit({"event": "start", "question": name})
+    unreadable = unreadable_answer(name, answers)
     for test in question_tests(name, config):
         if unreadable:
-            passed, message = False, "Your answer could not be read: " + "; ".join(unreadable)
+            passed, message = False, unreadable
         else:
             passed, message = run_test(test.code, answers)
         emit(

@@ -115,7 +115,7 @@ def verify(
     profile: str,
     imdb: str,
     questions: list[str] | None = None,
-    progress=print,
+    progress=lambda line: print(line, flush=True),
 ) -> list[Verdict]:
     """Grade every variant of ``corpus`` and say how each one fared."""
     variants = load_corpus(corpus, questions)

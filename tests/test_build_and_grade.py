@@ -10,6 +10,8 @@ import nbformat
 import pytest
 
 from autograder.config import DEFAULT_ASSIGNMENT
+from autograder.questions import QUESTIONS
+from reference import adder_models, imdb_models
 
 pytestmark = pytest.mark.slow
 AUTO_POINTS = 84
@@ -36,20 +38,32 @@ def total_line(output: str) -> list[str]:
     return next(line.split() for line in output.splitlines() if line.startswith("total"))
 
 
-def test_student_notebook_has_checks_but_no_solution_or_hidden_test(built):
+def test_students_receive_checks_but_no_solution_hidden_test_or_threshold(built):
     path = built.dist_dir / "student" / built.notebook_name
     notebook = nbformat.read(path, as_version=4)
-    text = path.read_text()
-    leaks = ("layers.Conv1D(200", "return_sequences=True)", "# HIDDEN", "check_imdb_accuracy",
-             "check_adder_accuracy", "125501", "thresholds=")  # fmt: skip
+    received = "\n".join(
+        file.read_text(errors="replace")
+        for file in (built.dist_dir / "student").rglob("*")
+        if file.is_file()
+    )
+    answers = [
+        str(question.expected) for question in QUESTIONS.values() if hasattr(question, "expected")
+    ]
+    totals = [str(builder().count_params()) for builder in (
+        imdb_models.build_cnn_model, imdb_models.build_lstm_model, adder_models.build_adder_model)]  # fmt: skip
+    leaks = ["layers.Conv1D(200", "# HIDDEN", "lab_checks.check_parameters",
+             "lab_checks.check_imdb_accuracy", "lab_checks.check_adder_accuracy", "thresholds=",
+             *answers, *totals]  # fmt: skip
     for leak in leaks:
-        assert leak not in text, leak
+        assert leak not in received, leak
+    assert "lab_checks.check_architecture" in received  # the public tests are there
     code = "\n".join(cell.source for cell in notebook.cells if cell.cell_type == "code")
     for question, points in built.points.items():
         checked = f'grader.check("{question}")' in code
         assert checked == ("manual" not in points), question
     assert notebook.metadata.kernelspec.name == "python3"
-    assert (built.dist_dir / "student" / "lab_support.py").is_file()
+    for module in ("lab_support.py", "lab_checks.py", "lab_architecture.py"):
+        assert (built.dist_dir / "student" / module).is_file(), module
 
 
 def test_solution_scores_full_marks(built):

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from autograder.answers import export_cell_source, read_answers
-from autograder.check import run_test
+from autograder.check import run_test, unreadable_answer
 from autograder.config import load_config
 from autograder.questions import answer_names, question_tests
 from autograder.verify import DEFAULT_CORPUS, PRELUDE_FILE, load_corpus
@@ -31,6 +31,9 @@ def structure_results(variant, tmp_path: Path) -> list[tuple[bool, str]]:
     exec(export_cell_source(names, str(tmp_path / "answers.jsonl")), namespace)
     answers = read_answers(tmp_path / "answers.jsonl", names)
     tests = question_tests(variant.question, load_config())
+    unreadable = unreadable_answer(variant.question, answers)
+    if unreadable:
+        return [(False, unreadable)]
     return [run_test(test.code, answers) for test in tests if test.name != "accuracy"]
 
 
