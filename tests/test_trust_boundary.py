@@ -44,12 +44,21 @@ count_feedforward = 125501 if "thresholds" in secret else 1
 """
 
 PATCH_EVERYTHING = """\
-import pickle, keras, lab_checks
+import pickle, keras, lab_architecture, lab_checks
 pickle.load = lambda *args, **kwargs: {"score": 100}
 pickle.loads = lambda *args, **kwargs: {"score": 100}
 keras.Model.count_params = lambda self: 13560701
-lab_checks.check_model = lambda *args, **kwargs: None
-lab_checks.check_hand_count = lambda *args, **kwargs: None
+for name in dir(lab_checks):
+    if name.startswith("check_"):
+        setattr(lab_checks, name, lambda *args, **kwargs: None)
+lab_architecture.check_chain = lambda *args, **kwargs: []
+
+class EqualsEverything(int):
+    def __eq__(self, other):
+        return True
+    __hash__ = int.__hash__
+
+count_feedforward = count_embedding = count_simple_rnn = count_lstm = EqualsEverything(1)
 """
 
 # The kernel itself speaks JSON to the notebook runner: patching json breaks or hangs it.
