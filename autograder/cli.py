@@ -30,6 +30,10 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
 
 def _add_corpus(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
+        "--workers", type=int, default=2,
+        help="variant notebooks graded at once (default: %(default)s)",
+    )  # fmt: skip
+    parser.add_argument(
         "--corpus", type=Path, default=DEFAULT_CORPUS,
         help="folder of variant files (*.toml) and prelude.py (default: %(default)s)",
     )  # fmt: skip
@@ -49,7 +53,9 @@ def verify_main(args: argparse.Namespace) -> None:
 
     config = load_config(args.assignment)
     print(f"Grading the variant corpus in {args.corpus} ({args.profile} profile)...", flush=True)
-    results = verify(config, args.corpus, profile=args.profile, imdb=args.imdb)
+    results = verify(
+        config, args.corpus, profile=args.profile, imdb=args.imdb, workers=args.workers
+    )
     print(table(results))
     if not all(result.as_expected for result in results):
         raise RuntimeError("some variants were graded wrongly (marked WRONG above)")

@@ -6,6 +6,7 @@ import contextlib
 import os
 import signal
 import subprocess
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +16,7 @@ import psutil
 POLL_SECONDS = 0.5
 DEFAULT_TIMEOUT_SECONDS = 1800.0  # per grading phase
 DEFAULT_MEMORY_GIB = 4.0  # per grading phase, whole process tree
+STDERR_TAIL_BYTES = 8_000
 
 
 def tree_rss(process: psutil.Process) -> int:
@@ -40,17 +42,23 @@ class Outcome:
 def supervise(
     command: list[str], cwd: Path, environment: dict, timeout: float, memory: int
 ) -> Outcome:
-    """Run ``command`` in its own process group; kill the group at the time or memory limit."""
+    """Run ``command`` in its own process group; kill the group at the time or memory limit.
+
+    Its stderr goes to a file, not a pipe, so a process that writes a lot cannot block on it.
+    """
     started = time.monotonic()
     peak = 0
-    with subprocess.Popen(
-        command,
-        cwd=cwd,
-        env=environment,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        start_new_session=True,
-    ) as process:
+    with (
+        tempfile.TemporaryFile() as stderr_file,
+        subprocess.Popen(
+            command,
+            cwd=cwd,
+            env=environment,
+            stdout=subprocess.DEVNULL,
+            stderr=stderr_file,
+            start_new_session=True,
+        ) as process,
+    ):
         watched = psutil.Process(process.pid)
         verdict = None
         while process.poll() is None:
@@ -63,5 +71,7 @@ def supervise(
                 os.killpg(process.pid, signal.SIGKILL)
                 break
             time.sleep(POLL_SECONDS)
-        _, stderr = process.communicate()
+        process.wait()
+        stderr_file.seek(max(0, stderr_file.seek(0, os.SEEK_END) - STDERR_TAIL_BYTES))
+        stderr = stderr_file.read()
     return Outcome(verdict, process.returncode, stderr.decode(errors="replace")[-2000:], peak)

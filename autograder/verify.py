@@ -5,7 +5,8 @@ The corpus is a folder of TOML files, one per question, each listing ``[[valid]]
 that contains the variant's ``fault`` text), plus ``prelude.py``, the first cell of every
 variant notebook. Variants run through the real grading path (sandboxed execution, then
 the trusted checker); questions are independent, so each notebook carries one variant of
-every question, which keeps the number of notebooks (and kernel start-ups) small.
+every question, which keeps the number of notebooks (and kernel start-ups) small. Each
+notebook is graded in its own sandbox and checker processes, so several can run at once.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import tempfile
 import time
 import tomllib
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from itertools import zip_longest
 from pathlib import Path
@@ -115,25 +117,30 @@ def verify(
     profile: str,
     imdb: str,
     questions: list[str] | None = None,
+    workers: int = 1,
     progress=lambda line: print(line, flush=True),
 ) -> list[Verdict]:
-    """Grade every variant of ``corpus`` and say how each one fared."""
+    """Grade every variant of ``corpus`` (``workers`` notebooks at a time) and judge each one."""
     variants = load_corpus(corpus, questions)
     prelude = (Path(corpus) / PRELUDE_FILE).read_text()
     notebooks = corpus_notebooks(variants, prelude)
-    results: list[Verdict] = []
     with tempfile.TemporaryDirectory(prefix="rnnlab-verify-") as scratch:
-        for number, (notebook, chosen) in enumerate(notebooks, start=1):
+
+        def grade_notebook(number: int) -> list[Verdict]:
+            notebook, chosen = notebooks[number - 1]
             started = time.perf_counter()
             path = Path(scratch) / f"variants-{number}.ipynb"
             nbformat.write(notebook, path)
             report = grade(config, path, profile=profile, imdb=imdb)
-            results += verdicts(report, chosen)
             progress(
                 f"  notebook {number}/{len(notebooks)}: {len(chosen)} variants graded in "
                 f"{time.perf_counter() - started:.0f} s ({report.status})"
             )
-    return results
+            return verdicts(report, chosen)
+
+        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+            graded = pool.map(grade_notebook, range(1, len(notebooks) + 1))
+            return [verdict for notebook_verdicts in graded for verdict in notebook_verdicts]
 
 
 def table(results: list[Verdict]) -> str:
