@@ -1,4 +1,5 @@
-"""The ``rnnlab`` command: ``build`` an assignment, ``grade`` a submission, ``verify-tests``."""
+"""The ``rnnlab`` command: ``build`` an assignment, ``grade`` a submission, ``verify-tests``
+that prove the tests right, ``calibrate`` accuracy thresholds."""
 
 from __future__ import annotations
 
@@ -79,6 +80,19 @@ def grade_main(args: argparse.Namespace) -> None:
     print(report.feedback())
 
 
+def calibrate_main(args: argparse.Namespace) -> None:
+    from .calibrate import calibrate, default_workers
+
+    calibrate(
+        load_config(args.assignment),
+        profile=args.profile,
+        imdb=args.imdb,
+        seeds=args.seeds,
+        validate=args.validate,
+        workers=args.workers or default_workers(),
+    )
+
+
 def parser() -> argparse.ArgumentParser:
     main_parser = argparse.ArgumentParser(prog="rnnlab", description=__doc__)
     verbs = main_parser.add_subparsers(dest="verb", required=True)
@@ -99,6 +113,23 @@ def parser() -> argparse.ArgumentParser:
     _add_corpus(verify_parser)
     _add_common(verify_parser)
     verify_parser.set_defaults(run=verify_main)
+
+    calibrate_parser = verbs.add_parser(
+        "calibrate", help="set accuracy thresholds from seeded runs of the reference solution"
+    )
+    calibrate_parser.add_argument(
+        "--seeds", type=int, default=20, help="calibration runs (default: %(default)s)"
+    )
+    calibrate_parser.add_argument(
+        "--validate", type=int, default=20,
+        help="further runs on fresh seeds that measure the false-fail rate; 0 skips (default: %(default)s)",
+    )  # fmt: skip
+    calibrate_parser.add_argument(
+        "--workers", type=int, default=0,
+        help="parallel processes (default: one per core, as memory allows)",
+    )  # fmt: skip
+    _add_common(calibrate_parser)
+    calibrate_parser.set_defaults(run=calibrate_main)
 
     grade_parser = verbs.add_parser("grade", help="grade one submission (.ipynb or otter .zip)")
     grade_parser.add_argument("submission", type=Path)

@@ -10,6 +10,7 @@ ASSIGNMENTS_DIR = Path(__file__).resolve().parent.parent / "assignments"
 DEFAULT_ASSIGNMENT = ASSIGNMENTS_DIR / "rnn_lab"
 DEFAULT_CORPUS = ASSIGNMENTS_DIR.parent / "tests" / "variants"  # for `rnnlab verify-tests`
 CONFIG_FILE = "assignment.toml"
+CALIBRATION_FILE = "calibration.toml"  # written by `rnnlab calibrate`
 
 
 @dataclass(frozen=True)
@@ -52,23 +53,40 @@ class AssignmentConfig:
         return sum(self.question_points(question) for question in self.points)
 
 
+def _read_toml(path: Path) -> dict:
+    with open(path, "rb") as handle:
+        try:
+            return tomllib.load(handle)
+        except tomllib.TOMLDecodeError as error:
+            raise ValueError(f"{path} is not valid TOML: {error}") from error
+
+
+def _merged_thresholds(configured: dict, calibration_path: Path) -> dict:
+    """``assignment.toml``'s thresholds, overridden by calibrated ones where there are any."""
+    thresholds = {profile: {kind: dict(table) for kind, table in kinds.items()}
+                  for profile, kinds in configured.items()}  # fmt: skip
+    if calibration_path.is_file():
+        for profile, kinds in _read_toml(calibration_path).items():
+            for kind, table in kinds.items():
+                thresholds.setdefault(profile, {}).setdefault(kind, {}).update(table["thresholds"])
+    return thresholds
+
+
 def load_config(folder: Path = DEFAULT_ASSIGNMENT) -> AssignmentConfig:
-    """Read ``<folder>/assignment.toml``; a missing or malformed file is a clear error."""
+    """Read ``<folder>/assignment.toml`` (and its calibration); a malformed file is a clear error."""
     path = Path(folder) / CONFIG_FILE
     if not path.is_file():
         raise FileNotFoundError(f"No assignment config at {path}.")
-    with open(path, "rb") as handle:
-        try:
-            raw = tomllib.load(handle)
-        except tomllib.TOMLDecodeError as error:
-            raise ValueError(f"{path} is not valid TOML: {error}") from error
+    raw = _read_toml(path)
     try:
         return AssignmentConfig(
             folder=Path(folder).resolve(),
             name=raw["name"],
             title=raw["title"],
             points=raw["points"],
-            thresholds=raw.get("thresholds", {}),
+            thresholds=_merged_thresholds(
+                raw.get("thresholds", {}), Path(folder) / CALIBRATION_FILE
+            ),
         )
     except KeyError as error:
         raise ValueError(f"{path} lacks the required key {error}.") from None

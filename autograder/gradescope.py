@@ -15,7 +15,7 @@ import sys
 import zipfile
 from pathlib import Path
 
-from .config import CONFIG_FILE, AssignmentConfig, load_config
+from .config import CALIBRATION_FILE, CONFIG_FILE, AssignmentConfig, load_config
 from .grade import GradeReport, grade
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -53,8 +53,9 @@ def write_zip(config: AssignmentConfig, destination: Path) -> Path:
             for path in sorted((PROJECT_ROOT / folder).rglob("*")):
                 if path.is_file() and "__pycache__" not in path.parts:
                     archive.write(path, f"rnnlab/{path.relative_to(PROJECT_ROOT)}")
-        for name in (CONFIG_FILE, "requirements.txt"):
-            archive.write(config.folder / name, f"{ASSIGNMENT_DIR}/{name}")
+        for name in (CONFIG_FILE, CALIBRATION_FILE, "requirements.txt"):
+            if (config.folder / name).is_file():
+                archive.write(config.folder / name, f"{ASSIGNMENT_DIR}/{name}")
     return destination
 
 

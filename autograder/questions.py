@@ -117,7 +117,7 @@ QUESTIONS = {
         )
     ),
     "q7": ModelQuestion(
-        "model_adder", adder_models.build_adder_model, specs.ADDER, True, "adder", 64
+        "model_adder", adder_models.build_adder_model, specs.ADDER, True, "adder", 32
     ),
 }
 

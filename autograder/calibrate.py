@@ -1,0 +1,286 @@
+"""``rnnlab calibrate``: accuracy thresholds from many seeded runs of the reference solution.
+
+Each run trains fresh copies of the reference models exactly as the hidden accuracy tests
+do (``lab_checks.imdb_accuracy`` / ``adder_accuracy``), only with another seed. The
+threshold for a question is a statistical lower bound of those accuracies (``RULE``), so
+the reference fails about 1 grading run in 100 or fewer; ``--validate`` measures that rate
+on fresh seeds. Results, with how they were obtained, go to ``calibration.toml`` in the
+assignment folder, whose thresholds take precedence over ``assignment.toml``'s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import math
+import os
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+
+import psutil
+
+from .config import CALIBRATION_FILE, AssignmentConfig
+from .environment import grading_environment
+
+Z_ONE_IN_A_HUNDRED = 2.326  # one-sided 1% point of the normal distribution
+RULE = (
+    "min(mean - 2.326 x sd, lowest run) - sqrt(p(1-p)/n), rounded down to 0.001: a normal 1% "
+    "lower bound of the runs' accuracies (never above the lowest run), less one binomial "
+    "standard error of an accuracy measured on n held-out examples"
+)
+VALIDATION_SEED_OFFSET = 10_000
+WORKER_MEMORY_BYTES = int(1.5 * 2**30)
+ADDER_MAJORITY_ACCURACY = 0.317  # guessing each answer position's most common character
+
+
+@dataclass(frozen=True)
+class QuestionCalibration:
+    question: str
+    accuracies: list[float]
+    examples: int  # held-out examples behind each accuracy
+
+    @property
+    def threshold(self) -> float:
+        return threshold_rule(self.accuracies, self.examples)
+
+    @property
+    def chance_ceiling(self) -> float:
+        """What a model that learned nothing reaches on a lucky run: its level + 3 std errors."""
+        level = ADDER_MAJORITY_ACCURACY if self.question == "q7" else 0.5
+        return level + 3 * math.sqrt(level * (1 - level) / self.examples)
+
+    def summary(self) -> str:
+        accuracies = self.accuracies
+        return (
+            f"{self.question}: mean {statistics.mean(accuracies):.3f}, sd "
+            f"{statistics.stdev(accuracies):.3f}, min {min(accuracies):.3f}, max "
+            f"{max(accuracies):.3f} over {len(accuracies)} seeds -> threshold {self.threshold:.3f}"
+        )
+
+
+def threshold_rule(accuracies: list[float], examples: int) -> float:
+    """See ``RULE``."""
+    mean = statistics.mean(accuracies)
+    lower = min(mean - Z_ONE_IN_A_HUNDRED * statistics.stdev(accuracies), min(accuracies))
+    allowance = math.sqrt(max(mean * (1 - mean), 0.0) / examples)
+    return max(0.0, math.floor((lower - allowance) * 1000) / 1000)
+
+
+def accuracy_questions(imdb: str) -> list[str]:
+    """Questions with an accuracy test on this data source (the adder always uses generated data)."""
+    from .questions import QUESTIONS, ModelQuestion
+
+    return [
+        name
+        for name, question in QUESTIONS.items()
+        if isinstance(question, ModelQuestion)
+        and question.accuracy_check
+        and (question.accuracy_check == "imdb" or imdb == "generated")
+    ]
+
+
+def measure(questions: list[str], seed: int) -> dict[str, tuple[float, int]]:
+    """Train the reference of each question once with ``seed``: ``{question: (accuracy, n)}``."""
+    import lab_checks
+
+    from .questions import QUESTIONS
+
+    results = {}
+    for name in questions:
+        question = QUESTIONS[name]
+        measure_accuracy = getattr(lab_checks, f"{question.accuracy_check}_accuracy")
+        result = measure_accuracy(question.builder(), question.batch_size, seed)
+        results[name] = (result.accuracy, result.examples)
+    return results
+
+
+def default_workers() -> int:
+    """One worker per core, as far as memory allows (about 1.5 GiB each)."""
+    by_memory = psutil.virtual_memory().available // WORKER_MEMORY_BYTES
+    return max(1, min(os.cpu_count() or 1, by_memory))
+
+
+def run_seeds(
+    questions: list[str], seeds: list[int], environment: dict, workers: int, progress
+) -> dict[int, dict[str, tuple[float, int]]]:
+    """Measure every seed in ``workers`` processes, each taking every ``workers``-th seed."""
+    threads = max(1, (os.cpu_count() or 1) // workers)
+    results: dict[int, dict[str, tuple[float, int]]] = {}
+    lock = threading.Lock()
+
+    def worker(share: list[int]) -> None:
+        command = [
+            sys.executable, "-m", "autograder.calibrate", "--worker", "--threads", str(threads),
+            "--questions", *questions, "--seeds", *map(str, share),
+        ]  # fmt: skip
+        with subprocess.Popen(
+            command, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        ) as process:
+            for line in process.stdout:
+                record = json.loads(line)
+                with lock:
+                    results[record["seed"]] = record["results"]
+                    progress(
+                        f"  seed {record['seed']} ({len(results)}/{len(seeds)}, "
+                        f"{record['seconds']:.0f} s): "
+                        + ", ".join(f"{q} {a:.3f}" for q, (a, _) in record["results"].items())
+                    )
+            stderr = process.stderr.read()
+        if process.returncode != 0:
+            raise RuntimeError(f"a calibration worker failed:\n{stderr[-3000:]}")
+
+    shares = [seeds[index::workers] for index in range(workers)]
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        list(pool.map(worker, [share for share in shares if share]))
+    return results
+
+
+def package_versions() -> str:
+    names = ("keras", "tensorflow-cpu", "tensorflow", "numpy", "otter-grader")
+    found = []
+    for name in names:
+        try:
+            found.append(f"{name} {metadata.version(name)}")
+        except metadata.PackageNotFoundError:
+            continue
+    return ", ".join(found)
+
+
+def _toml_value(value) -> str:
+    if isinstance(value, str):
+        return json.dumps(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(item) for item in value) + "]"
+    return repr(value)
+
+
+def write_calibration(path: Path, tables: dict[str, dict]) -> None:
+    """Write ``{"grading.imdb": {key: value or {key: value}}}`` as TOML, tables in order."""
+    lines = ["# Written by `rnnlab calibrate`; rerun it rather than editing by hand.", ""]
+    for name, table in sorted(tables.items()):
+        lines.append(f"[{name}]")
+        lines += [
+            f"{key} = {_toml_value(value)}"
+            for key, value in table.items()
+            if not isinstance(value, dict)
+        ]
+        for key, value in table.items():
+            if isinstance(value, dict):
+                lines += ["", f"[{name}.{key}]"]
+                lines += [f"{inner} = {_toml_value(item)}" for inner, item in value.items()]
+        lines.append("")
+    temporary = path.with_suffix(".tmp")
+    temporary.write_text("\n".join(lines))
+    temporary.replace(path)
+
+
+def read_calibration(path: Path) -> dict[str, dict]:
+    """The tables of an existing calibration file, keyed like ``write_calibration``'s."""
+    import tomllib
+
+    if not path.is_file():
+        return {}
+    with open(path, "rb") as handle:
+        data = tomllib.load(handle)
+    return {
+        f"{profile}.{kind}": table
+        for profile, kinds in data.items()
+        for kind, table in kinds.items()
+    }
+
+
+def calibrate(
+    config: AssignmentConfig,
+    *,
+    profile: str,
+    imdb: str,
+    seeds: int,
+    validate: int,
+    workers: int,
+    progress=lambda line: print(line, flush=True),
+) -> dict:
+    """Calibrate, write the thresholds into the assignment's calibration file, and return them."""
+    import lab_support
+
+    kind = lab_support.GENERATED_SOURCE if imdb == "generated" else "imdb"
+    questions = accuracy_questions(imdb)
+    environment = grading_environment(profile, imdb)
+    started = time.perf_counter()
+    progress(f"Calibrating {', '.join(questions)}: {seeds} seeds, {workers} worker(s)...")
+    runs = run_seeds(questions, list(range(seeds)), environment, workers, progress)
+    calibrations = [
+        QuestionCalibration(q, [runs[s][q][0] for s in sorted(runs)], runs[0][q][1])
+        for q in questions
+    ]
+    for calibration in calibrations:
+        progress("  " + calibration.summary())
+        if calibration.threshold <= calibration.chance_ceiling:
+            progress(
+                f"  WARNING: {calibration.question}'s threshold does not separate it from chance"
+            )
+    table = {
+        "data": imdb,
+        "seeds": seeds,
+        "date": datetime.date.today().isoformat(),
+        "versions": package_versions(),
+        "rule": RULE,
+        "minutes": round((time.perf_counter() - started) / 60, 1),
+        "thresholds": {c.question: c.threshold for c in calibrations},
+        "accuracies": {c.question: [round(a, 4) for a in c.accuracies] for c in calibrations},
+    }
+    if validate:
+        progress(f"Validating on {validate} fresh seeds...")
+        fresh = list(range(VALIDATION_SEED_OFFSET, VALIDATION_SEED_OFFSET + validate))
+        checks = run_seeds(questions, fresh, environment, workers, progress)
+        below = {
+            c.question: sum(checks[s][c.question][0] < c.threshold for s in fresh)
+            for c in calibrations
+        }
+        failed_runs = sum(
+            any(checks[s][q][0] < table["thresholds"][q] for q in questions) for s in fresh
+        )
+        table["validation"] = {
+            "seeds": validate,
+            "failed_runs": failed_runs,
+            **{f"{q}_below": count for q, count in below.items()},
+        }
+        progress(f"  reference failed {failed_runs} of {validate} fresh grading runs: {below}")
+    path = config.folder / CALIBRATION_FILE
+    tables = read_calibration(path)
+    tables[f"{profile}.{kind}"] = table
+    write_calibration(path, tables)
+    progress(f"Wrote {path}")
+    return table
+
+
+def worker_main(argv: list[str]) -> int:
+    """One calibration worker: a JSON line per seed on stdout."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--worker", action="store_true")
+    parser.add_argument("--threads", type=int, default=0)
+    parser.add_argument("--questions", nargs="+", required=True)
+    parser.add_argument("--seeds", nargs="+", type=int, required=True)
+    args = parser.parse_args(argv)
+    import tensorflow as tf
+
+    if args.threads:
+        tf.config.threading.set_intra_op_parallelism_threads(args.threads)
+        tf.config.threading.set_inter_op_parallelism_threads(args.threads)
+    for seed in args.seeds:
+        started = time.perf_counter()
+        results = measure(args.questions, seed)
+        line = {"seed": seed, "results": results, "seconds": time.perf_counter() - started}
+        print(json.dumps(line), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(worker_main(sys.argv[1:]))

@@ -1,0 +1,59 @@
+"""`rnnlab calibrate`: the threshold rule, the calibration file, and the worker protocol."""
+
+import math
+import shutil
+import statistics
+
+import pytest
+
+from autograder.calibrate import (
+    accuracy_questions,
+    read_calibration,
+    run_seeds,
+    threshold_rule,
+    write_calibration,
+)
+from autograder.config import CALIBRATION_FILE, DEFAULT_ASSIGNMENT, load_config
+from autograder.environment import grading_environment
+
+
+def test_threshold_is_a_lower_bound_less_a_binomial_allowance():
+    accuracies = [0.80, 0.82, 0.84, 0.86, 0.88]
+    mean, sd = statistics.mean(accuracies), statistics.stdev(accuracies)
+    expected = mean - 2.326 * sd - math.sqrt(mean * (1 - mean) / 1000)
+    assert threshold_rule(accuracies, 1000) == pytest.approx(math.floor(expected * 1000) / 1000)
+    assert threshold_rule(accuracies, 1000) < min(accuracies)
+
+
+def test_threshold_never_exceeds_the_lowest_run_and_never_goes_negative():
+    steady = [0.9] * 19 + [0.7]  # one bad run among steady ones
+    assert threshold_rule(steady, 1000) < 0.7
+    assert threshold_rule([0.001, 0.0, 0.002], 10_000) == 0.0
+
+
+def test_calibrated_thresholds_override_the_configured_ones(tmp_path):
+    folder = tmp_path / "rnn_lab"
+    shutil.copytree(
+        DEFAULT_ASSIGNMENT, folder, ignore=shutil.ignore_patterns("build", "dist", CALIBRATION_FILE)
+    )
+    before = load_config(folder).thresholds
+    tables = {"grading.imdb": {"data": "imdb.npz", "seeds": 20, "thresholds": {"q2": 0.612}}}
+    write_calibration(folder / CALIBRATION_FILE, tables)
+    assert read_calibration(folder / CALIBRATION_FILE) == tables
+    after = load_config(folder).thresholds
+    assert after["grading"]["imdb"]["q2"] == 0.612
+    assert after["grading"]["imdb"]["q4"] == before["grading"]["imdb"]["q4"]
+    assert after["smoke"] == before["smoke"]
+
+
+def test_the_adder_is_calibrated_on_generated_data_only():
+    assert "q7" in accuracy_questions("generated")
+    assert accuracy_questions("keras") == ["q2", "q4", "q5"]
+
+
+def test_a_worker_process_reports_each_seed():
+    lines = []
+    runs = run_seeds(["q7"], [3], grading_environment("smoke", "generated"), 1, lines.append)
+    accuracy, examples = runs[3]["q7"]
+    assert 0.0 <= accuracy <= 1.0 and examples == 40_000
+    assert lines and lines[0].startswith("  seed 3")
