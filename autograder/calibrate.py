@@ -38,7 +38,9 @@ RULE = (
 )
 VALIDATION_SEED_OFFSET = 10_000
 WORKER_MEMORY_BYTES = int(1.5 * 2**30)
-ADDER_MAJORITY_ACCURACY = 0.317  # guessing each answer position's most common character
+# What a model that learned nothing scores, per kind of accuracy check: a coin flip for a
+# review; for the adder, guessing each answer position's most common character.
+CHANCE_LEVELS = {"imdb": 0.5, "adder": 0.317}
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,7 @@ class QuestionCalibration:
     question: str
     accuracies: list[float]
     examples: int  # held-out examples behind each accuracy
+    chance_level: float  # what a model that learned nothing scores
 
     @property
     def threshold(self) -> float:
@@ -54,7 +57,7 @@ class QuestionCalibration:
     @property
     def chance_ceiling(self) -> float:
         """What a model that learned nothing reaches on a lucky run: its level + 3 std errors."""
-        level = ADDER_MAJORITY_ACCURACY if self.question == "q7" else 0.5
+        level = self.chance_level
         return level + 3 * math.sqrt(level * (1 - level) / self.examples)
 
     def summary(self) -> str:
@@ -216,8 +219,15 @@ def calibrate(
     started = time.perf_counter()
     progress(f"Calibrating {', '.join(questions)}: {seeds} seeds, {workers} worker(s)...")
     runs = run_seeds(questions, list(range(seeds)), environment, workers, progress)
+    from .questions import QUESTIONS
+
     calibrations = [
-        QuestionCalibration(q, [runs[s][q][0] for s in sorted(runs)], runs[0][q][1])
+        QuestionCalibration(
+            q,
+            [runs[s][q][0] for s in sorted(runs)],
+            runs[0][q][1],
+            CHANCE_LEVELS[QUESTIONS[q].accuracy_check],
+        )
         for q in questions
     ]
     for calibration in calibrations:

@@ -8,6 +8,7 @@ Builds into a temporary copy of the assignment so the working dist/ is left alon
 from __future__ import annotations
 
 import argparse
+import contextlib
 import shutil
 import statistics
 import subprocess
@@ -19,6 +20,16 @@ from pathlib import Path
 from autograder.config import DEFAULT_ASSIGNMENT, load_config
 
 CHECKER_START = "import autograder.check, autograder.questions"
+
+
+@contextlib.contextmanager
+def scratch_assignment(profile: str, imdb: str):
+    """A temporary copy of the assignment: ``(folder, rnnlab command, options for it)``."""
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = Path(scratch) / "rnn_lab"
+        shutil.copytree(DEFAULT_ASSIGNMENT, folder, ignore=shutil.ignore_patterns("build", "dist"))
+        options = ["--assignment", str(folder), "--profile", profile, "--imdb", imdb]
+        yield folder, [sys.executable, "-m", "autograder.cli"], options
 
 
 def timed(command: list[str]) -> float:
@@ -42,17 +53,10 @@ def main() -> None:
     parser.add_argument("--profile", default="grading")
     parser.add_argument("--imdb", default="generated")
     args = parser.parse_args()
-    rnnlab = [sys.executable, "-m", "autograder.cli"]
-    common = ["--profile", args.profile, "--imdb", args.imdb]
-    with tempfile.TemporaryDirectory() as scratch:
-        folder = Path(scratch) / "rnn_lab"
-        shutil.copytree(DEFAULT_ASSIGNMENT, folder, ignore=shutil.ignore_patterns("build", "dist"))
-        assignment = ["--assignment", str(folder)]
-        build = median_of("build", max(args.builds, 1), [*rnnlab, "build", *assignment, *common])
+    with scratch_assignment(args.profile, args.imdb) as (folder, rnnlab, options):
+        build = median_of("build", max(args.builds, 1), [*rnnlab, "build", *options])
         solution = load_config(folder).dist_dir / "autograder" / "rnn_lab.ipynb"
-        grade = median_of(
-            "grade", args.grades, [*rnnlab, "grade", str(solution), *assignment, *common]
-        )
+        grade = median_of("grade", args.grades, [*rnnlab, "grade", str(solution), *options])
     checker = median_of("checker start-up", 3, [sys.executable, "-c", CHECKER_START])
     print(f"profile {args.profile}, data {args.imdb}; medians")
     print(f"rnnlab build:              {build:.0f} s")

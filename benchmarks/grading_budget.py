@@ -14,17 +14,14 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import shutil
 import statistics
 import subprocess
-import sys
-import tempfile
 import time
-from pathlib import Path
 
 import psutil
+from build_and_grade import scratch_assignment
 
-from autograder.config import DEFAULT_ASSIGNMENT, load_config
+from autograder.config import load_config
 
 GIB = 2**30
 # (exercise, builder, batch size, epochs, training examples, validation examples per epoch)
@@ -106,20 +103,15 @@ def full_training_seconds(sample: int) -> float:
 
 def grade_runs(args: argparse.Namespace) -> dict[str, tuple[float, float, float]]:
     """Build once, then grade the solution and the untouched notebook ``args.runs`` times each."""
-    rnnlab = [sys.executable, "-m", "autograder.cli"]
-    common = ["--profile", args.profile, "--imdb", args.imdb]
-    with tempfile.TemporaryDirectory() as scratch:
-        folder = Path(scratch) / "rnn_lab"
-        shutil.copytree(DEFAULT_ASSIGNMENT, folder, ignore=shutil.ignore_patterns("build", "dist"))
-        assignment = ["--assignment", str(folder)]
+    with scratch_assignment(args.profile, args.imdb) as (folder, rnnlab, options):
         print("building (once)...", flush=True)
-        subprocess.run([*rnnlab, "build", *assignment, *common], check=True, capture_output=True)
+        subprocess.run([*rnnlab, "build", *options], check=True, capture_output=True)
         dist = load_config(folder).dist_dir
         return {
             label: grading_figures(
                 label,
                 args.runs,
-                [*rnnlab, "grade", str(dist / kind / "rnn_lab.ipynb"), *assignment, *common],
+                [*rnnlab, "grade", str(dist / kind / "rnn_lab.ipynb"), *options],
             )
             for label, kind in (("solution", "autograder"), ("untouched", "student"))
         }

@@ -29,7 +29,7 @@ RECURRENT_KINDS = frozenset({"SimpleRNN", "LSTM", "GRU"})
 PARAMETER_FREE_KINDS = frozenset(
     {"Flatten", "MaxPooling1D", "AveragePooling1D", "RepeatVector", "Activation", "Reshape"}
 )
-SETTING_KEYS = ("units", "filters", "padding", "return_sequences", "use_bias", "reset_after")
+SETTING_KEYS = ("units", "filters", "padding", "return_sequences")
 FORMULAS = {
     "Dense": "inputs x units + units",
     "Embedding": "vocabulary x dimensions",
