@@ -76,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     config = load_config(args.assignment)
     names = sorted({variable for question in args.questions for variable in answer_names(question)})
     answers = read_answers(args.answers, names)
-    with open(args.results, "a") as results:
+    with open(args.results, "x") as results:  # a file planted beforehand is refused
 
         def emit(event: dict) -> None:
             results.write(json.dumps(event) + "\n")

@@ -96,10 +96,11 @@ def run_checks(
     """Run the trusted checker; if it dies on an answer, score that question 0 and go on."""
     remaining = auto_questions(config)
     results: list[TestResult] = []
+    logs = Path(tempfile.mkdtemp(prefix="checks-", dir=work))  # made after the notebook ran
     for attempt in range(len(remaining) + 1):
         if not remaining:
             break
-        log = work / f"checks-{attempt}.jsonl"
+        log = logs / f"checks-{attempt}.jsonl"
         command = [
             sys.executable, "-m", "autograder.check", str(work / ANSWERS_FILE), str(log),
             "--assignment", str(config.folder), "--questions", *remaining,
@@ -108,9 +109,12 @@ def run_checks(
         events = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
         done = {event["question"] for event in events if event["event"] == "done"}
         results += [
-            TestResult(e["question"], e["test"], e["points"], e["max_points"], e["message"])
+            TestResult(
+                e["question"], e["test"], points if e["passed"] is True else 0, points, e["message"]
+            )
             for e in events
             if e["event"] == "test" and e["question"] in done
+            for points in [config.points[e["question"]][e["test"]]]  # never the log's own figure
         ]
         remaining = [question for question in remaining if question not in done]
         if outcome.returncode == 0 or not remaining:
