@@ -28,7 +28,7 @@ from pathlib import Path
 import psutil
 
 from .config import CALIBRATION_FILE, AssignmentConfig
-from .environment import grading_environment
+from .environment import grading_environment, with_threads
 
 Z_ONE_IN_A_HUNDRED = 2.326  # one-sided 1% point of the normal distribution
 RULE = (
@@ -121,11 +121,15 @@ def run_seeds(
 
     def worker(share: list[int]) -> None:
         command = [
-            sys.executable, "-m", "autograder.calibrate", "--worker", "--threads", str(threads),
+            sys.executable, "-m", "autograder.calibrate", "--worker",
             "--questions", *questions, "--seeds", *map(str, share),
         ]  # fmt: skip
         with subprocess.Popen(
-            command, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+            command,
+            env=with_threads(environment, threads),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         ) as process:
             for line in process.stdout:
                 record = json.loads(line)
@@ -275,15 +279,9 @@ def worker_main(argv: list[str]) -> int:
     """One calibration worker: a JSON line per seed on stdout."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--worker", action="store_true")
-    parser.add_argument("--threads", type=int, default=0)
     parser.add_argument("--questions", nargs="+", required=True)
     parser.add_argument("--seeds", nargs="+", type=int, required=True)
     args = parser.parse_args(argv)
-    import tensorflow as tf
-
-    if args.threads:
-        tf.config.threading.set_intra_op_parallelism_threads(args.threads)
-        tf.config.threading.set_inter_op_parallelism_threads(args.threads)
     for seed in args.seeds:
         started = time.perf_counter()
         results = measure(args.questions, seed)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from pathlib import Path
 
 from .answers import Unreadable, read_answers
@@ -44,6 +45,7 @@ def unreadable_answer(name: str, answers: dict) -> str | None:
 def check_question(name: str, config, answers: dict, emit) -> None:
     """Emit a result line for every test of question ``name``."""
     emit({"event": "start", "question": name})
+    started = time.perf_counter()
     unreadable = unreadable_answer(name, answers)
     for test in question_tests(name, config):
         if unreadable:
@@ -62,7 +64,7 @@ def check_question(name: str, config, answers: dict, emit) -> None:
                 "message": message,
             }
         )
-    emit({"event": "done", "question": name})
+    emit({"event": "done", "question": name, "seconds": round(time.perf_counter() - started, 1)})
 
 
 def main(argv: list[str] | None = None) -> int:

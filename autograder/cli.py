@@ -75,9 +75,11 @@ def grade_main(args: argparse.Namespace) -> None:
         imdb=args.imdb,
         timeout=args.timeout,
         memory=int(args.memory * 2**30),
+        checkers=args.checkers,
     )
     print(report.table())
     print(report.feedback())
+    print(report.timing())
 
 
 def calibrate_main(args: argparse.Namespace) -> None:
@@ -143,7 +145,13 @@ def parser() -> argparse.ArgumentParser:
         "--memory",
         type=float,
         default=DEFAULT_MEMORY_GIB,
-        help="GiB per phase (default: %(default)s)",
+        help="GiB per process of a phase (default: %(default)s)",
+    )
+    grade_parser.add_argument(
+        "--checkers",
+        type=int,
+        default=None,
+        help="checker processes run at once in the check phase (default: one per core)",
     )
     _add_common(grade_parser)
     grade_parser.set_defaults(run=grade_main)

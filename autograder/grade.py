@@ -9,8 +9,11 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,10 +21,10 @@ import lab_support
 
 from .answers import ANSWERS_FILE
 from .config import AssignmentConfig
-from .environment import grading_environment
+from .environment import grading_environment, with_threads
 from .execute import Execution, InvalidSubmission, execute
 from .limits import DEFAULT_MEMORY_GIB, DEFAULT_TIMEOUT_SECONDS, supervise
-from .questions import answer_names
+from .questions import QUESTIONS, answer_names
 
 SUBMISSION_SUFFIXES = (".ipynb", ".zip")
 
@@ -48,6 +51,7 @@ class GradeReport:
     scores: dict[str, float | None]  # question -> points; None: graded by a person
     possible: dict[str, float]
     results: list[TestResult] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)  # phase or question -> wall time
 
     @property
     def auto_score(self) -> float:
@@ -68,6 +72,20 @@ class GradeReport:
         if manual:
             lines.append(f"(plus {manual:g} points graded by hand)")
         return "\n".join(lines)
+
+    def timing(self) -> str:
+        """Where the wall time went: the notebook's run, then the checks question by question."""
+        if not self.seconds:
+            return "Time: not run."
+        per_question = ", ".join(
+            f"{name} {value:g} s"
+            for name, value in self.seconds.items()
+            if name not in ("execute", "check")
+        )
+        return (
+            f"Time: notebook {self.seconds.get('execute', 0):g} s, checks "
+            f"{self.seconds.get('check', 0):g} s ({per_question})."
+        )
 
     def feedback(self) -> str:
         lines = [f"Status: {self.status}. {self.message}", f"Isolation: {self.isolation}."]
@@ -90,49 +108,98 @@ def auto_questions(config: AssignmentConfig) -> list[str]:
     return [question for question in config.points if not config.is_manual(question)]
 
 
-def run_checks(
-    config: AssignmentConfig, work: Path, environment: dict, timeout: float, memory: int
-) -> list[TestResult]:
-    """Run the trusted checker; if it dies on an answer, score that question 0 and go on."""
-    remaining = auto_questions(config)
-    results: list[TestResult] = []
-    logs = Path(tempfile.mkdtemp(prefix="checks-", dir=work))  # made after the notebook ran
-    for attempt in range(len(remaining) + 1):
-        if not remaining:
-            break
-        log = logs / f"checks-{attempt}.jsonl"
-        command = [
-            sys.executable, "-m", "autograder.check", str(work / ANSWERS_FILE), str(log),
-            "--assignment", str(config.folder), "--questions", *remaining,
-        ]  # fmt: skip
-        outcome = supervise(command, work, environment, timeout, memory)
-        events = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
-        done = {event["question"] for event in events if event["event"] == "done"}
-        results += [
-            TestResult(
-                e["question"], e["test"], points if e["passed"] is True else 0, points, e["message"]
+def default_checkers() -> int:
+    """One checker process per core: a single-threaded checker trains these small models
+    about as fast as a two-threaded one, so two of them halve the check phase."""
+    return max(1, len(os.sched_getaffinity(0)))
+
+
+def checker_shares(questions: list[str], checkers: int) -> list[list[str]]:
+    """Deal the questions that train a model round-robin, so each checker trains as much."""
+    training = [q for q in questions if getattr(QUESTIONS[q], "accuracy_check", None)]
+    shares = [training[index :: max(1, checkers)] for index in range(max(1, checkers))]
+    shares = [share for share in shares if share] or [[]]
+    shares[0] = [q for q in questions if q not in training] + shares[0]
+    return shares
+
+
+@dataclass
+class CheckPhase:
+    """Phase 2 for one submission: trusted checker processes read its exported answers."""
+
+    config: AssignmentConfig
+    work: Path  # holds the exported answers
+    environment: dict[str, str]
+    timeout: float  # per checker process
+    memory: int  # bytes, per checker process
+    seconds: dict[str, float] = field(default_factory=dict)  # question -> checking time
+
+    def run(self, checkers: int) -> list[TestResult]:
+        """Check every auto-graded question, ``checkers`` processes at once."""
+        questions = auto_questions(self.config)
+        shares = checker_shares(questions, checkers)
+        environment = with_threads(self.environment, max(1, default_checkers() // len(shares)))
+        logs = Path(tempfile.mkdtemp(prefix="checks-", dir=self.work))  # made after the run
+
+        def check(number: int) -> list[TestResult]:
+            return self.check_share(shares[number], logs / f"share-{number}", environment)
+
+        with ThreadPoolExecutor(max_workers=len(shares)) as pool:
+            found = [result for share in pool.map(check, range(len(shares))) for result in share]
+        return sorted(found, key=lambda result: questions.index(result.question))
+
+    def check_share(
+        self, remaining: list[str], log_prefix: Path, environment: dict[str, str]
+    ) -> list[TestResult]:
+        """Check ``remaining`` in one checker process; if it dies on an answer, score that
+        question 0 and start a fresh checker for the rest."""
+        config = self.config
+        results: list[TestResult] = []
+        for attempt in range(len(remaining) + 1):
+            if not remaining:
+                break
+            log = log_prefix.with_name(f"{log_prefix.name}-{attempt}.jsonl")
+            command = [
+                sys.executable, "-m", "autograder.check", str(self.work / ANSWERS_FILE), str(log),
+                "--assignment", str(config.folder), "--questions", *remaining,
+            ]  # fmt: skip
+            outcome = supervise(command, self.work, environment, self.timeout, self.memory)
+            events = (
+                [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
             )
-            for e in events
-            if e["event"] == "test" and e["question"] in done
-            for points in [config.points[e["question"]][e["test"]]]  # never the log's own figure
-        ]
-        remaining = [question for question in remaining if question not in done]
-        if outcome.returncode == 0 or not remaining:
-            continue
-        started = [e["question"] for e in events if e["event"] == "start"]
-        failed = started[-1] if started and started[-1] not in done else None
-        reason = outcome.limit or f"exit status {outcome.returncode}"
-        for question in [failed] if failed else remaining:
-            message = f"The grader could not check this answer ({reason} while checking it)."
+            done = {event["question"] for event in events if event["event"] == "done"}
+            self.seconds.update(
+                (e["question"], e["seconds"]) for e in events if e["event"] == "done"
+            )
             results += [
-                TestResult(question, test, 0, points, message)
-                for test, points in config.points[question].items()
+                TestResult(
+                    e["question"],
+                    e["test"],
+                    points if e["passed"] is True else 0,
+                    points,
+                    e["message"],
+                )
+                for e in events
+                if e["event"] == "test" and e["question"] in done
+                for points in [config.points[e["question"]][e["test"]]]  # never the log's figure
             ]
-        remaining = [question for question in remaining if question != failed] if failed else []
-    return results
+            remaining = [question for question in remaining if question not in done]
+            if outcome.returncode == 0 or not remaining:
+                continue
+            started = [e["question"] for e in events if e["event"] == "start"]
+            failed = started[-1] if started and started[-1] not in done else None
+            reason = outcome.limit or f"exit status {outcome.returncode}"
+            for question in [failed] if failed else remaining:
+                message = f"The grader could not check this answer ({reason} while checking it)."
+                results += [
+                    TestResult(question, test, 0, points, message)
+                    for test, points in config.points[question].items()
+                ]
+            remaining = [question for question in remaining if question != failed] if failed else []
+        return results
 
 
-def _report(config, submission, execution_info, results) -> GradeReport:
+def _report(config, submission, execution_info, results, seconds=None) -> GradeReport:
     status, message, isolation = execution_info
     scores: dict[str, float | None] = {
         question: None if config.is_manual(question) else 0.0 for question in config.points
@@ -140,7 +207,9 @@ def _report(config, submission, execution_info, results) -> GradeReport:
     for result in results:
         scores[result.question] = (scores[result.question] or 0.0) + result.points
     possible = {question: config.question_points(question) for question in config.points}
-    return GradeReport(submission, status, message, isolation, scores, possible, results)
+    return GradeReport(
+        submission, status, message, isolation, scores, possible, results, seconds or {}
+    )
 
 
 def grade(
@@ -152,16 +221,20 @@ def grade(
     timeout: float = DEFAULT_TIMEOUT_SECONDS,
     memory: int = int(DEFAULT_MEMORY_GIB * 2**30),
     hide: list[Path] | tuple[Path, ...] = (),
+    checkers: int | None = None,
 ) -> GradeReport:
-    """Grade ``submission``: execute it in a sandbox, then check its answers in a fresh process.
+    """Grade ``submission``: execute it in a sandbox, then check its answers in fresh processes
+    (``checkers`` at once, default one per core).
 
     The sandbox cannot see the assignment folder, this run's work folder or ``hide``.
     """
     submission = Path(submission)
     check_submission_path(submission)
     names = sorted({name for question in auto_questions(config) for name in answer_names(question)})
+    seconds: dict[str, float] = {}
     with tempfile.TemporaryDirectory(prefix="rnnlab-grade-") as scratch:
         work = Path(scratch)
+        started = time.perf_counter()
         try:
             execution: Execution = execute(
                 submission,
@@ -176,6 +249,10 @@ def grade(
             )
         except InvalidSubmission as error:
             return _report(config, submission, ("invalid-file", str(error), "not run"), [])
-        results = run_checks(config, work, grading_environment(profile, imdb), timeout, memory)
+        seconds["execute"] = round(time.perf_counter() - started, 1)
+        started = time.perf_counter()
+        phase = CheckPhase(config, work, grading_environment(profile, imdb), timeout, memory)
+        results = phase.run(checkers or default_checkers())
+        seconds.update(phase.seconds, check=round(time.perf_counter() - started, 1))
     info = (execution.status, execution.message, execution.isolation)
-    return _report(config, submission, info, results)
+    return _report(config, submission, info, results, seconds)

@@ -89,7 +89,7 @@ QUESTIONS = {
         "The embedding holds one vector of 100 numbers per word of the vocabulary; Flatten "
         "turns 500 such vectors into one long input for the Dense layer.",
     ),
-    "q2": ModelQuestion("model_cnn", imdb_models.build_cnn_model, specs.CNN, False, "imdb", 128),
+    "q2": ModelQuestion("model_cnn", imdb_models.build_cnn_model, specs.CNN, False, "imdb", 32),
     "q3_count": CountQuestion(
         "count_simple_rnn",
         _layer_params(imdb_models.build_simple_rnn_model, "SimpleRNN"),
@@ -102,7 +102,7 @@ QUESTIONS = {
     ),
     "q4": ModelQuestion("model_lstm", imdb_models.build_lstm_model, specs.LSTM, False, "imdb", 64),
     "q5": ModelQuestion(
-        "model_cnn_lstm", imdb_models.build_cnn_lstm_model, specs.CNN_LSTM, False, "imdb", 64
+        "model_cnn_lstm", imdb_models.build_cnn_lstm_model, specs.CNN_LSTM, False, "imdb", 32
     ),
     "q5_compare": ManualQuestion(),
     "q6": ShapeQuestion(

@@ -121,13 +121,18 @@ def imdb_source_kind(source: str | None = None) -> str:
 
 def load_imdb(source: str | None = None, profile: Profile | None = None) -> ImdbData:
     """Load the reviews, keep the profile's share of them and pad each to 500 tokens."""
+    profile = profile or active_profile()
+    return _padded_imdb(imdb_source_name(source), profile.train_reviews, profile.test_reviews)
+
+
+@lru_cache(maxsize=2)
+def _padded_imdb(source: str, train_reviews: int | None, test_reviews: int | None) -> ImdbData:
+    """Cached as compact padded arrays: the raw reviews, lists of Python ints, take about
+    ten times the memory and are dropped as soon as the kept share is padded."""
     import keras
 
-    profile = profile or active_profile()
-    source = imdb_source_name(source)
-    (x_train, y_train), (x_test, y_test) = load_imdb_sequences(source)
-    x_train, y_train = x_train[: profile.train_reviews], y_train[: profile.train_reviews]
-    x_test, y_test = x_test[: profile.test_reviews], y_test[: profile.test_reviews]
+    limits = (train_reviews, test_reviews)
+    (x_train, y_train), (x_test, y_test) = keras_postprocess(_raw_imdb(source), limits=limits)
     return ImdbData(
         x_train=keras.utils.pad_sequences(x_train, maxlen=MAX_REVIEW_LENGTH),
         y_train=np.asarray(y_train),
@@ -137,16 +142,17 @@ def load_imdb(source: str | None = None, profile: Profile | None = None) -> Imdb
     )
 
 
-@lru_cache(maxsize=2)
 def load_imdb_sequences(source: str, num_words: int = VOCABULARY_SIZE):
     """Unpadded reviews ``((x_train, y_train), (x_test, y_test))`` exactly as Keras returns them."""
+    return keras_postprocess(_raw_imdb(source), num_words=num_words)
+
+
+def _raw_imdb(source: str) -> dict[str, np.ndarray]:
     if source == GENERATED_SOURCE:
-        raw = generate_raw_imdb()
-    elif source == "keras":
-        raw = read_raw_imdb(_download_imdb())
-    else:
-        raw = read_raw_imdb(Path(source))
-    return keras_postprocess(raw, num_words=num_words)
+        return generate_raw_imdb()
+    if source == "keras":
+        return read_raw_imdb(_download_imdb())
+    return read_raw_imdb(Path(source))
 
 
 def _download_imdb() -> Path:
@@ -189,13 +195,24 @@ def read_raw_imdb(path: Path) -> dict[str, np.ndarray]:
     return raw
 
 
-def keras_postprocess(raw: dict[str, np.ndarray], num_words: int = VOCABULARY_SIZE):
-    """Apply ``keras.datasets.imdb.load_data``'s steps (default arguments) to a raw file."""
+def keras_postprocess(
+    raw: dict[str, np.ndarray],
+    num_words: int = VOCABULARY_SIZE,
+    limits: tuple[int | None, int | None] = (None, None),
+):
+    """Apply ``keras.datasets.imdb.load_data``'s steps (default arguments) to a raw file.
+
+    ``limits`` keeps only the first reviews of each split after Keras' shuffle, the same
+    reviews whether or not the rest are processed.
+    """
     rng = np.random.RandomState(KERAS_SHUFFLE_SEED)
     splits = []
-    for x_key, y_key in (("x_train", "y_train"), ("x_test", "y_test")):
+    for (x_key, y_key), limit in zip(
+        (("x_train", "y_train"), ("x_test", "y_test")), limits, strict=True
+    ):
         order = np.arange(len(raw[x_key]))
         rng.shuffle(order)
+        order = order[:limit]
         reviews = [
             [START_CHAR] + [w + INDEX_FROM if w + INDEX_FROM < num_words else OOV_CHAR for w in x]
             for x in raw[x_key][order]

@@ -19,7 +19,6 @@ def test_local_copy_matches_keras_loader(small_raw, tmp_path, monkeypatch):
     monkeypatch.setattr("keras.src.datasets.imdb.get_file", lambda *args, **kwargs: str(path))
     (kx_train, ky_train), (kx_test, ky_test) = keras.datasets.imdb.load_data(num_words=10_000)
 
-    lab_support.load_imdb_sequences.cache_clear()
     (x_train, y_train), (x_test, y_test) = lab_support.load_imdb_sequences(str(path))
 
     assert [list(x) for x in x_train] == [list(x) for x in kx_train]
@@ -66,7 +65,7 @@ def test_failed_download_is_a_clear_error_not_a_fallback(monkeypatch):
         raise OSError("network unreachable")
 
     monkeypatch.setattr(keras.utils, "get_file", offline)
-    lab_support.load_imdb_sequences.cache_clear()
+    lab_support._padded_imdb.cache_clear()
     with pytest.raises(RuntimeError, match="RNNLAB_IMDB=generated"):
         lab_support.load_imdb("keras")
 
@@ -120,3 +119,14 @@ def test_training_helper_rejects_an_unbuilt_model():
     data = lab_support.load_imdb("generated", lab_support.PROFILES["smoke"])
     with pytest.raises(TypeError, match="finish the builder"):
         lab_support.fit_model(None, data, epochs=1, batch_size=32)
+
+
+def test_a_profile_share_is_the_first_reviews_of_the_full_load():
+    """Loading only a profile's share keeps the same reviews Keras' full load starts with."""
+    raw = lab_support.generate_raw_imdb(train_reviews=300, test_reviews=200, seed=7)
+    (x_all, y_all), (t_all, u_all) = lab_support.keras_postprocess(raw)
+    (x_few, y_few), (t_few, u_few) = lab_support.keras_postprocess(raw, limits=(50, 20))
+    assert [list(x) for x in x_few] == [list(x) for x in x_all[:50]]
+    assert [list(x) for x in t_few] == [list(x) for x in t_all[:20]]
+    np.testing.assert_array_equal(y_few, y_all[:50])
+    np.testing.assert_array_equal(u_few, u_all[:20])
