@@ -78,9 +78,9 @@ class GradeReport:
         if not self.seconds:
             return "Time: not run."
         per_question = ", ".join(
-            f"{name} {value:g} s"
-            for name, value in self.seconds.items()
-            if name not in ("execute", "check")
+            f"{question} {self.seconds[question]:g} s"
+            for question in self.scores
+            if self.seconds.get(question, 0) >= 1
         )
         return (
             f"Time: notebook {self.seconds.get('execute', 0):g} s, checks "

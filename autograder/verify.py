@@ -2,7 +2,8 @@
 
 The corpus is a folder of TOML files, one per question, each listing ``[[valid]]`` answers
 (which must get full marks) and ``[[wrong]]`` ones (which must lose marks, with feedback
-that contains the variant's ``fault`` text), plus ``prelude.py``, the first cell of every
+that contains the variant's ``fault`` text; ``untrainable = true`` marks a wrong model that
+looks right, so only the accuracy test can catch it), plus ``prelude.py``, the first cell of every
 variant notebook. Variants run through the real grading path (sandboxed execution, then
 the trusted checker); questions are independent, so each notebook carries one variant of
 every question, which keeps the number of notebooks (and kernel start-ups) small. Each
@@ -22,7 +23,7 @@ from pathlib import Path
 import nbformat
 
 from .config import DEFAULT_CORPUS, AssignmentConfig
-from .grade import GradeReport, grade
+from .grade import GradeReport, default_checkers, grade
 from .notebook import KERNELSPEC
 
 PRELUDE_FILE = "prelude.py"
@@ -35,6 +36,7 @@ class Variant:
     valid: bool
     code: str
     fault: str = ""  # wrong variants: text the feedback must contain
+    untrainable: bool = False  # built right but cannot learn: only training reveals it
 
 
 @dataclass(frozen=True)
@@ -74,7 +76,14 @@ def load_corpus(folder: Path, questions: list[str] | None = None) -> list[Varian
                 ):
                     raise ValueError(f"{path}: each {key} variant needs a name, code and fault.")
                 variants.append(
-                    Variant(question, entry["name"], valid, entry["code"], entry.get("fault", ""))
+                    Variant(
+                        question,
+                        entry["name"],
+                        valid,
+                        entry["code"],
+                        entry.get("fault", ""),
+                        entry.get("untrainable", False),
+                    )
                 )
     return variants
 
@@ -124,6 +133,7 @@ def verify(
     variants = load_corpus(corpus, questions)
     prelude = (Path(corpus) / PRELUDE_FILE).read_text()
     notebooks = corpus_notebooks(variants, prelude)
+    checkers = max(1, default_checkers() // max(1, workers))  # the cores, shared out
     with tempfile.TemporaryDirectory(prefix="rnnlab-verify-") as scratch:
 
         def grade_notebook(number: int) -> list[Verdict]:
@@ -131,7 +141,7 @@ def verify(
             started = time.perf_counter()
             path = Path(scratch) / f"variants-{number}.ipynb"
             nbformat.write(notebook, path)
-            report = grade(config, path, profile=profile, imdb=imdb)
+            report = grade(config, path, profile=profile, imdb=imdb, checkers=checkers)
             progress(
                 f"  notebook {number}/{len(notebooks)}: {len(chosen)} variants graded in "
                 f"{time.perf_counter() - started:.0f} s ({report.status})"

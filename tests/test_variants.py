@@ -54,7 +54,7 @@ def test_corpus_covers_every_auto_graded_question_both_ways():
 def test_variant_structure_and_counts(variant, tmp_path):
     results = structure_results(variant, tmp_path)
     messages = [message for _, message in results]
-    if variant.valid:
+    if variant.valid or variant.untrainable:  # only the accuracy test may catch the latter
         assert all(passed for passed, _ in results), messages
     else:
         assert not all(passed for passed, _ in results), variant.name

@@ -1,0 +1,63 @@
+"""The check phase: questions shared out between checker processes, nothing lost when one dies."""
+
+from autograder.answers import ANSWERS_FILE, export_cell_source
+from autograder.config import load_config
+from autograder.environment import grading_environment
+from autograder.grade import CheckPhase, auto_questions, checker_shares
+from autograder.questions import QUESTIONS
+
+TRAINING = ["q2", "q4", "q5", "q7"]  # the questions whose checks train a model
+
+
+def test_training_questions_are_dealt_round_robin_and_every_question_checked_once():
+    questions = auto_questions(load_config())
+    shares = checker_shares(questions, 2)
+    assert [q for q in shares[0] if q in TRAINING] == ["q2", "q5"]
+    assert shares[1] == ["q4", "q7"]
+    assert sorted(q for share in shares for q in share) == sorted(questions)
+
+
+def test_one_checker_gets_everything_and_spare_checkers_get_nothing():
+    questions = auto_questions(load_config())
+    (only,) = checker_shares(questions, 1)
+    assert sorted(only) == sorted(questions) and only[-len(TRAINING) :] == TRAINING  # cheap first
+    shares = checker_shares(questions, 8)
+    assert len(shares) == len(TRAINING) and all(shares)
+    assert checker_shares(["q1a_count"], 2) == [["q1a_count"]]
+
+
+def exported_counts(work, counts: dict[str, object]) -> None:
+    """Write the answers file a notebook that set only ``counts`` would export."""
+    namespace = dict(counts)
+    exec(export_cell_source(list(counts), str(work / ANSWERS_FILE)), namespace)
+
+
+def test_results_of_parallel_checkers_come_back_complete_and_in_question_order(tmp_path):
+    config = load_config()
+    right = QUESTIONS["q1a_count"].expected
+    exported_counts(tmp_path, {"count_feedforward": right, "count_lstm": 7})
+    phase = CheckPhase(config, tmp_path, grading_environment("smoke", "generated"), 300, 4 * 2**30)
+    results = phase.run(checkers=2)
+
+    questions = auto_questions(config)
+    assert [r.question for r in results] == sorted(
+        (r.question for r in results), key=questions.index
+    )
+    assert {r.question for r in results} == set(questions)
+    points = {q: sum(r.points for r in results if r.question == q) for q in questions}
+    assert points["q1a_count"] == config.question_points("q1a_count")
+    assert points["q4_count"] == config.points["q4_count"]["answer_type"]  # an int, but wrong
+    assert points["q2"] == points["q7"] == 0  # no model was exported
+    assert set(phase.seconds) == set(questions)
+
+
+def test_a_checker_that_dies_scores_its_questions_zero_with_the_reason(tmp_path):
+    config = load_config()
+    exported_counts(tmp_path, {"count_feedforward": QUESTIONS["q1a_count"].expected})
+    environment = grading_environment("smoke", "generated")
+    phase = CheckPhase(config, tmp_path, environment, 300, memory=30 * 2**20)  # dies at import
+    results = phase.run(checkers=2)
+
+    assert {r.question for r in results} == set(auto_questions(config))
+    assert all(r.points == 0 for r in results)
+    assert all("out-of-memory while checking it" in r.message for r in results)
