@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import hashlib
 import json
 import math
 import os
@@ -150,6 +151,14 @@ def run_seeds(
     return results
 
 
+def data_description(imdb: str) -> str:
+    """The data source as recorded: a local copy by name and checksum, which is what matters."""
+    path = Path(imdb)
+    if imdb in ("generated", "keras") or not path.is_file():
+        return imdb
+    return f"{path.name}, sha256 {hashlib.sha256(path.read_bytes()).hexdigest()}"
+
+
 def package_versions() -> str:
     names = ("keras", "tensorflow-cpu", "tensorflow", "numpy", "otter-grader")
     found = []
@@ -241,7 +250,7 @@ def calibrate(
                 f"  WARNING: {calibration.question}'s threshold does not separate it from chance"
             )
     table = {
-        "data": imdb,
+        "data": data_description(imdb),
         "seeds": seeds,
         "date": datetime.date.today().isoformat(),
         "versions": package_versions(),

@@ -16,6 +16,7 @@ import argparse
 import contextlib
 import statistics
 import subprocess
+import tempfile
 import time
 
 import psutil
@@ -24,6 +25,7 @@ from build_and_grade import scratch_assignment
 from autograder.config import load_config
 
 GIB = 2**30
+REPORT_LINES = ("total", "Time:")
 # (exercise, builder, batch size, epochs, training examples, validation examples per epoch)
 # as the lab runs them in full: the IMDB models validate on the whole test split each epoch.
 FULL_TRAINING = [
@@ -37,11 +39,15 @@ FULL_TRAINING = [
 ]
 
 
-def run_and_watch(command: list[str]) -> tuple[float, int, int]:
-    """Wall seconds, largest single-process RSS and largest whole-tree RSS of ``command``."""
+def run_and_watch(command: list[str]) -> tuple[float, int, int, str]:
+    """Wall seconds, largest single-process RSS, largest whole-tree RSS and the report lines
+    that give the score and where the time went, of a ``rnnlab grade`` command."""
     started = time.perf_counter()
     largest = tree_peak = 0
-    with subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) as process:
+    with (
+        tempfile.TemporaryFile("w+") as output,
+        subprocess.Popen(command, stdout=output, stderr=subprocess.DEVNULL) as process,
+    ):
         root = psutil.Process(process.pid)
         while process.poll() is None:
             sizes = []
@@ -52,19 +58,21 @@ def run_and_watch(command: list[str]) -> tuple[float, int, int]:
             largest = max(largest, *sizes, 0)
             tree_peak = max(tree_peak, sum(sizes))
             time.sleep(0.2)
+        output.seek(0)
+        report = [line for line in output.read().splitlines() if line.startswith(REPORT_LINES)]
     if process.returncode != 0:
         raise RuntimeError(f"{' '.join(command)} failed with exit status {process.returncode}")
-    return time.perf_counter() - started, largest, tree_peak
+    return time.perf_counter() - started, largest, tree_peak, "\n    ".join(report)
 
 
 def grading_figures(label: str, runs: int, command: list[str]) -> tuple[float, float, float]:
     """Medians over ``runs`` of wall seconds, largest-process GiB and whole-tree GiB."""
     measured = []
     for run in range(1, runs + 1):
-        wall, biggest, tree = run_and_watch(command)
+        wall, biggest, tree, report = run_and_watch(command)
         measured.append((wall, biggest / GIB, tree / GIB))
         print(f"  {label} run {run}: {wall:.0f} s, largest process {biggest / GIB:.2f} GiB, "
-              f"tree {tree / GIB:.2f} GiB", flush=True)  # fmt: skip
+              f"tree {tree / GIB:.2f} GiB\n    {report}", flush=True)  # fmt: skip
     walls, largest, trees = zip(*measured, strict=True)
     return statistics.median(walls), statistics.median(largest), statistics.median(trees)
 

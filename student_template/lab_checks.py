@@ -18,7 +18,7 @@ import lab_support
 
 CHECK_SEED = 1234
 FRESH_ADDITIONS = 10_000
-PREDICT_BATCH = 500  # predicting in large batches is faster and gives the same answers
+PREDICT_BATCH = 100  # larger batches predict faster but hold more activations in memory
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ import pytest
 
 from autograder.calibrate import (
     accuracy_questions,
+    data_description,
     read_calibration,
     run_seeds,
     threshold_rule,
@@ -57,3 +58,12 @@ def test_a_worker_process_reports_each_seed():
     accuracy, examples = runs[3]["q7"]
     assert 0.0 <= accuracy <= 1.0 and examples == 40_000
     assert lines and lines[0].startswith("  seed 3")
+
+
+def test_a_local_copy_is_recorded_by_name_and_checksum(tmp_path):
+    copy = tmp_path / "imdb.npz"
+    copy.write_bytes(b"reviews")
+    assert data_description(str(copy)) == (
+        "imdb.npz, sha256 5464105120381493fb3350e3554d1897ba619abe196feed632a60ebc969f734c"
+    )
+    assert data_description("generated") == "generated"
