@@ -15,7 +15,6 @@ import datetime
 import hashlib
 import json
 import math
-import os
 import statistics
 import subprocess
 import sys
@@ -29,7 +28,7 @@ from pathlib import Path
 import psutil
 
 from .config import CALIBRATION_FILE, AssignmentConfig
-from .environment import grading_environment, with_threads
+from .environment import available_cores, grading_environment, with_threads
 
 Z_ONE_IN_A_HUNDRED = 2.326  # one-sided 1% point of the normal distribution
 RULE = (
@@ -109,14 +108,14 @@ def measure(questions: list[str], seed: int) -> dict[str, tuple[float, int]]:
 def default_workers() -> int:
     """One worker per core, as far as memory allows (about 1.5 GiB each)."""
     by_memory = psutil.virtual_memory().available // WORKER_MEMORY_BYTES
-    return max(1, min(os.cpu_count() or 1, by_memory))
+    return max(1, min(available_cores(), by_memory))
 
 
 def run_seeds(
     questions: list[str], seeds: list[int], environment: dict, workers: int, progress
 ) -> dict[int, dict[str, tuple[float, int]]]:
     """Measure every seed in ``workers`` processes, each taking every ``workers``-th seed."""
-    threads = max(1, (os.cpu_count() or 1) // workers)
+    threads = max(1, available_cores() // workers)
     results: dict[int, dict[str, tuple[float, int]]] = {}
     lock = threading.Lock()
 

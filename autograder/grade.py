@@ -9,7 +9,6 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 import tempfile
 import time
@@ -21,7 +20,7 @@ import lab_support
 
 from .answers import ANSWERS_FILE
 from .config import AssignmentConfig
-from .environment import grading_environment, with_threads
+from .environment import available_cores, grading_environment, with_threads
 from .execute import Execution, InvalidSubmission, execute
 from .limits import DEFAULT_MEMORY_GIB, DEFAULT_TIMEOUT_SECONDS, supervise
 from .questions import QUESTIONS, answer_names
@@ -111,7 +110,7 @@ def auto_questions(config: AssignmentConfig) -> list[str]:
 def default_checkers() -> int:
     """One checker process per core: a single-threaded checker trains these small models
     about as fast as a two-threaded one, so two of them halve the check phase."""
-    return max(1, len(os.sched_getaffinity(0)))
+    return available_cores()
 
 
 def checker_shares(questions: list[str], checkers: int) -> list[list[str]]:

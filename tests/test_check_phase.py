@@ -1,8 +1,12 @@
 """The check phase: questions shared out between checker processes, nothing lost when one dies."""
 
+import os
+
+import pytest
+
 from autograder.answers import ANSWERS_FILE, export_cell_source
 from autograder.config import load_config
-from autograder.environment import grading_environment
+from autograder.environment import available_cores, grading_environment
 from autograder.grade import CheckPhase, auto_questions, checker_shares
 from autograder.questions import QUESTIONS
 
@@ -61,3 +65,22 @@ def test_a_checker_that_dies_scores_its_questions_zero_with_the_reason(tmp_path)
     assert {r.question for r in results} == set(auto_questions(config))
     assert all(r.points == 0 for r in results)
     assert all("out-of-memory while checking it" in r.message for r in results)
+
+
+@pytest.mark.parametrize(
+    "files, cores",
+    [
+        ({"cpu.max": "150000 100000"}, 2),  # cgroup v2: 1.5 CPUs -> 2 processes
+        ({"cpu.max": "50000 100000"}, 1),
+        ({"cpu.max": "max 100000"}, None),  # no quota: the affinity decides
+        ({"cpu/cpu.cfs_quota_us": "50000", "cpu/cpu.cfs_period_us": "100000"}, 1),  # v1
+        ({"cpu/cpu.cfs_quota_us": "-1", "cpu/cpu.cfs_period_us": "100000"}, None),
+        ({}, None),
+    ],
+)
+def test_a_container_cpu_quota_caps_the_cores_used(tmp_path, files, cores):
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    affinity = len(os.sched_getaffinity(0))
+    assert available_cores(tmp_path) == min(affinity, cores or affinity)
