@@ -100,7 +100,7 @@ QUESTIONS = {
         _layer_params(imdb_models.build_lstm_model, "LSTM"),
         "An LSTM has four gates, each as large as a SimpleRNN of the same size.",
     ),
-    "q4": ModelQuestion("model_lstm", imdb_models.build_lstm_model, specs.LSTM, False, "imdb", 64),
+    "q4": ModelQuestion("model_lstm", imdb_models.build_lstm_model, specs.LSTM, False, "imdb", 32),
     "q5": ModelQuestion(
         "model_cnn_lstm", imdb_models.build_cnn_lstm_model, specs.CNN_LSTM, False, "imdb", 32
     ),
