@@ -66,8 +66,8 @@ class Profile:
 
 PROFILES = {
     "full": Profile("full", None, None, 3, 50_000, 20, None, None),
-    "grading": Profile("grading", 2_000, 1_000, 2, 8_000, 6, 1, 256),
-    "smoke": Profile("smoke", 1_000, 500, 3, 4_000, 8, 1, 256),
+    "grading": Profile("grading", 2_000, 1_000, 2, 8_000, 6, 1, 64),
+    "smoke": Profile("smoke", 1_000, 500, 3, 4_000, 8, 1, 64),
 }
 
 
