@@ -153,14 +153,17 @@ def _value(record: dict, name: str):
         value = record.get("value")
         expected = {"int": int, "float": float, "str": str}[kind]
         if type(value) is not expected:
-            raise AnswerRejected(f"the exported {kind} holds a {type(value).__name__}")
+            raise AnswerRejected(
+                f"the exported {kind} holds an object of type `{type(value).__name__}`"
+            )
         return value
     if kind == "missing":
         raise AnswerRejected(f"`{name}` was never defined; run every cell before you submit")
     if kind == "other" and record.get("type") == "ellipsis":
         return Unreadable(f"`{name}` is still `...`; replace it with your answer")
     if kind == "other":
-        return Unreadable(f"`{name}` holds a {record.get('type', 'value')!s:.60}, not an answer")
+        kind_of_value = f"{record.get('type', 'value')!s:.60}"
+        return Unreadable(f"`{name}` holds an object of type `{kind_of_value}`, not an answer")
     if kind == "error":
         raise AnswerRejected(f"`{name}` could not be exported ({str(record.get('error'))[:200]})")
     raise AnswerRejected(f"unknown answer kind {kind!r}")

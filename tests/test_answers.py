@@ -30,7 +30,7 @@ def test_round_trip_rebuilds_models_and_keeps_plain_values(tmp_path):
     assert model.count_params() == reference.count_params()
     assert model.loss == "binary_crossentropy"
     assert answers["count_lstm"] == 80_400 and type(answers["count_lstm"]) is int
-    assert answers["demo"] == Unreadable("`demo` holds a NoneType, not an answer")
+    assert answers["demo"] == Unreadable("`demo` holds an object of type `NoneType`, not an answer")
     assert "never defined" in answers["never_defined"].reason
 
 
@@ -96,7 +96,7 @@ def test_junk_repeats_and_wrong_types_cannot_replace_an_answer(tmp_path):
         out.write("this is not json\n")
     answers = read_answers(path, ["count_lstm", "demo"])
     assert answers["count_lstm"] == 1
-    assert "holds a bool" in answers["demo"].reason
+    assert "holds an object of type `bool`" in answers["demo"].reason
 
 
 def test_a_link_instead_of_a_file_is_not_followed(tmp_path):
