@@ -92,6 +92,7 @@ def calibrate_main(args: argparse.Namespace) -> None:
         seeds=args.seeds,
         validate=args.validate,
         workers=args.workers or default_workers(),
+        only=args.questions,
     )
 
 
@@ -129,6 +130,11 @@ def parser() -> argparse.ArgumentParser:
     calibrate_parser.add_argument(
         "--workers", type=int, default=0,
         help="parallel processes (default: one per core, as memory allows)",
+    )  # fmt: skip
+    calibrate_parser.add_argument(
+        "--questions", nargs="+", metavar="Q",
+        help="recalibrate only these (after changing their budget); the others keep their "
+        "recorded runs, thresholds re-derived under the current rule",
     )  # fmt: skip
     _add_common(calibrate_parser)
     calibrate_parser.set_defaults(run=calibrate_main)

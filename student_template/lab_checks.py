@@ -160,7 +160,9 @@ def _threshold(thresholds: dict[str, dict[str, float]], data_kind: str) -> tuple
         ) from None
 
 
-def imdb_accuracy(model, batch_size: int, seed: int = CHECK_SEED) -> Measurement:
+def imdb_accuracy(
+    model, batch_size: int, seed: int = CHECK_SEED, extra_epochs: int = 0
+) -> Measurement:
     """Train a fresh copy within the active profile's budget; its held-out accuracy.
 
     The checks and the threshold calibration both measure through here, so a threshold
@@ -170,7 +172,7 @@ def imdb_accuracy(model, batch_size: int, seed: int = CHECK_SEED) -> Measurement
     lab_support.set_seeds(seed)
     data = lab_support.load_imdb(profile=profile)
     trainee = fresh_copy(model)
-    epochs = profile.check_epochs
+    epochs = profile.check_epochs + extra_epochs
     trainee.fit(data.x_train, data.y_train, epochs=epochs, batch_size=batch_size, verbose=0)
     scores = np.asarray(trainee.predict(data.x_test, batch_size=PREDICT_BATCH, verbose=0))[:, 0]
     accuracy = float(np.mean((scores > 0.5) == (data.y_test == 1)))
@@ -179,7 +181,9 @@ def imdb_accuracy(model, batch_size: int, seed: int = CHECK_SEED) -> Measurement
     )
 
 
-def adder_accuracy(model, batch_size: int, seed: int = CHECK_SEED) -> Measurement:
+def adder_accuracy(
+    model, batch_size: int, seed: int = CHECK_SEED, extra_epochs: int = 0
+) -> Measurement:
     """Train a fresh copy within the profile's budget; its accuracy per answer character.
 
     Per character, not per whole answer: after a grading budget of seconds a correct
@@ -195,7 +199,7 @@ def adder_accuracy(model, batch_size: int, seed: int = CHECK_SEED) -> Measuremen
     )
     x_fresh, y_fresh = lab_support.encode_additions(fresh_pairs)
     trainee = fresh_copy(model)
-    epochs = profile.adder_check_epochs
+    epochs = profile.adder_check_epochs + extra_epochs
     trainee.fit(training.x_train, training.y_train, epochs=epochs, batch_size=batch_size, verbose=0)
     predicted = np.argmax(trainee.predict(x_fresh, batch_size=PREDICT_BATCH, verbose=0), axis=-1)
     accuracy = float(np.mean(predicted == np.argmax(y_fresh, axis=-1)))
@@ -204,12 +208,17 @@ def adder_accuracy(model, batch_size: int, seed: int = CHECK_SEED) -> Measuremen
 
 
 def check_imdb_accuracy(
-    model, name: str, spec: dict, thresholds: dict[str, dict[str, float]], batch_size: int
+    model,
+    name: str,
+    spec: dict,
+    thresholds: dict[str, dict[str, float]],
+    batch_size: int,
+    extra_epochs: int = 0,
 ) -> None:
     """A fresh copy of the model, trained within the profile's budget, beats the threshold."""
     _check_trainable(model, name, spec)
     threshold, profile_name = _threshold(thresholds, lab_support.imdb_source_kind())
-    result = imdb_accuracy(model, batch_size)
+    result = imdb_accuracy(model, batch_size, extra_epochs=extra_epochs)
     if result.accuracy < threshold:
         _fail(
             f"A fresh copy of `{name}`, trained for {result.budget} ({profile_name} profile), "
@@ -220,12 +229,17 @@ def check_imdb_accuracy(
 
 
 def check_adder_accuracy(
-    model, name: str, spec: dict, thresholds: dict[str, dict[str, float]], batch_size: int
+    model,
+    name: str,
+    spec: dict,
+    thresholds: dict[str, dict[str, float]],
+    batch_size: int,
+    extra_epochs: int = 0,
 ) -> None:
     """A fresh copy, trained within the profile's budget, solves fresh additions."""
     _check_trainable(model, name, spec)
     threshold, profile_name = _threshold(thresholds, lab_support.GENERATED_SOURCE)
-    result = adder_accuracy(model, batch_size)
+    result = adder_accuracy(model, batch_size, extra_epochs=extra_epochs)
     if result.accuracy < threshold:
         _fail(
             f"A fresh copy of `{name}`, trained for {result.budget} ({profile_name} profile), "

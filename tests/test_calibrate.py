@@ -9,9 +9,11 @@ import pytest
 from autograder.calibrate import (
     accuracy_questions,
     data_description,
+    merged,
     read_calibration,
     run_seeds,
     threshold_rule,
+    tolerance_factor,
     write_calibration,
 )
 from autograder.config import CALIBRATION_FILE, DEFAULT_ASSIGNMENT, load_config
@@ -21,7 +23,7 @@ from autograder.environment import grading_environment
 def test_threshold_is_a_lower_bound_less_a_binomial_allowance():
     accuracies = [0.80, 0.82, 0.84, 0.86, 0.88]
     mean, sd = statistics.mean(accuracies), statistics.stdev(accuracies)
-    expected = mean - 2.326 * sd - math.sqrt(mean * (1 - mean) / 1000)
+    expected = mean - tolerance_factor(5) * sd - math.sqrt(mean * (1 - mean) / 1000)
     assert threshold_rule(accuracies, 1000) == pytest.approx(math.floor(expected * 1000) / 1000)
     assert threshold_rule(accuracies, 1000) < min(accuracies)
 
@@ -67,3 +69,31 @@ def test_a_local_copy_is_recorded_by_name_and_checksum(tmp_path):
         "imdb.npz, sha256 5464105120381493fb3350e3554d1897ba619abe196feed632a60ebc969f734c"
     )
     assert data_description("generated") == "generated"
+
+
+def test_the_tolerance_factor_matches_published_values():
+    """One-sided normal tolerance factors, 99% coverage at 95% confidence (NIST tables)."""
+    for runs, exact in ((10, 3.981), (20, 3.295), (40, 2.941)):
+        assert tolerance_factor(runs) == pytest.approx(exact, rel=0.012)
+
+
+def test_recalibrating_some_questions_keeps_and_rederives_the_others():
+    steady = [0.80, 0.82, 0.84, 0.86, 0.88]
+    recorded = {
+        "seeds": 5,
+        "thresholds": {"q2": 0.9, "q4": 0.1, "q5": 0.5},  # q2 falls, q4 rises
+        "accuracies": {"q2": steady, "q4": steady, "q5": [0.5] * 5},
+        "validation": {"seeds": 4, "failed_runs": 3, "q2_below": 1, "q4_below": 0, "q5_below": 2},
+    }
+    fresh = {
+        "seeds": 5,
+        "thresholds": {"q5": 0.7},
+        "accuracies": {"q5": [0.75] * 5},
+        "validation": {"seeds": 4, "failed_runs": 0, "q5_below": 0},
+    }
+    table = merged(recorded, fresh, {"q2": 1000, "q4": 1000, "q5": 1000})
+    rederived = threshold_rule(steady, 1000)
+    assert table["thresholds"] == {"q2": rederived, "q4": rederived, "q5": 0.7}
+    assert table["accuracies"]["q5"] == [0.75] * 5 and table["accuracies"]["q2"] == steady
+    # q2's count still bounds its failures (its threshold fell); q4's no longer does.
+    assert table["validation"] == {"seeds": 4, "q2_below": 1, "q5_below": 0, "failed_runs": 1}
