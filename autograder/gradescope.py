@@ -23,6 +23,9 @@ PACKAGE_DIRS = ("autograder", "reference", "student_template")
 ZIP_NAME = "gradescope_autograder.zip"
 ASSIGNMENT_DIR = "assignment"
 HIDDEN_VISIBILITY = "after_published"
+# Each grading phase stops after 4 minutes, so that two phases end inside Gradescope's
+# recommended 10-minute limit and an endless loop still gets its results.json written.
+PHASE_TIMEOUT_SECONDS = 240.0
 
 SETUP_SH = """\
 #!/usr/bin/env bash
@@ -107,6 +110,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--root", type=Path, default=Path("/autograder"))
     parser.add_argument("--profile", default="grading")
     parser.add_argument("--imdb", default=os.environ.get("RNNLAB_IMDB", "generated"))
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=PHASE_TIMEOUT_SECONDS,
+        help="seconds per phase (default: %(default)s)",
+    )
     args = parser.parse_args(argv)
 
     from .questions import question_tests
@@ -121,6 +130,7 @@ def main(argv: list[str] | None = None) -> int:
             submission,
             profile=args.profile,
             imdb=args.imdb,
+            timeout=args.timeout,
             hide=[args.root / "source", results_dir],
         )
     except (FileNotFoundError, RuntimeError) as error:
