@@ -8,6 +8,7 @@ import os
 import sys
 from pathlib import Path
 
+from .calibrate import VALIDATION_SEED_OFFSET
 from .config import DEFAULT_ASSIGNMENT, DEFAULT_CORPUS, load_config
 from .limits import DEFAULT_MEMORY_GIB, DEFAULT_TIMEOUT_SECONDS
 
@@ -83,16 +84,22 @@ def grade_main(args: argparse.Namespace) -> None:
 
 
 def calibrate_main(args: argparse.Namespace) -> None:
-    from .calibrate import calibrate, default_workers
+    from .calibrate import calibrate, default_workers, rederive
 
+    config = load_config(args.assignment)
+    if args.rederive:
+        table = rederive(config, profile=args.profile, imdb=args.imdb)
+        print(f"Re-derived thresholds under the current rule: {table['thresholds']}")
+        return
     calibrate(
-        load_config(args.assignment),
+        config,
         profile=args.profile,
         imdb=args.imdb,
         seeds=args.seeds,
         validate=args.validate,
         workers=args.workers or default_workers(),
         only=args.questions,
+        first_validation_seed=args.first_validation_seed,
     )
 
 
@@ -135,6 +142,15 @@ def parser() -> argparse.ArgumentParser:
         "--questions", nargs="+", metavar="Q",
         help="recalibrate only these (after changing their budget); the others keep their "
         "recorded runs, thresholds re-derived under the current rule",
+    )  # fmt: skip
+    calibrate_parser.add_argument(
+        "--first-validation-seed", type=int, default=VALIDATION_SEED_OFFSET,
+        help="validation uses seeds from this one on; after changing the rule, pick seeds "
+        "that did not help choose it (default: %(default)s)",
+    )  # fmt: skip
+    calibrate_parser.add_argument(
+        "--rederive", action="store_true",
+        help="only re-derive the recorded runs' thresholds under the current rule (no training)",
     )  # fmt: skip
     _add_common(calibrate_parser)
     calibrate_parser.set_defaults(run=calibrate_main)
