@@ -10,7 +10,8 @@ from pathlib import Path
 
 from .calibrate import VALIDATION_SEED_OFFSET
 from .config import DEFAULT_ASSIGNMENT, DEFAULT_CORPUS, load_config
-from .limits import DEFAULT_MEMORY_GIB, DEFAULT_TIMEOUT_SECONDS
+from .environment import available_cores
+from .limits import DEFAULT_MEMORY_GIB
 
 PROFILES = ("grading", "smoke", "full")
 
@@ -64,14 +65,20 @@ def verify_main(args: argparse.Namespace) -> None:
 
 
 def grade_main(args: argparse.Namespace) -> None:
+    """One file without ``-o``: print its report. Otherwise: a batch into the ``-o`` folder."""
+    single = len(args.submissions) == 1 and not args.submissions[0].is_dir()
+    if args.out or not single:
+        grade_class_main(args)
+        return
     from .grade import check_submission_path, grade
 
     config = load_config(args.assignment)
-    check_submission_path(args.submission)
-    print(f"Grading {args.submission} ({args.profile} profile, {args.imdb} data)...", flush=True)
+    submission = args.submissions[0]
+    check_submission_path(submission)
+    print(f"Grading {submission} ({args.profile} profile, {args.imdb} data)...", flush=True)
     report = grade(
         config,
-        args.submission,
+        submission,
         profile=args.profile,
         imdb=args.imdb,
         timeout=args.timeout,
@@ -81,6 +88,26 @@ def grade_main(args: argparse.Namespace) -> None:
     print(report.table())
     print(report.feedback())
     print(report.timing())
+
+
+def grade_class_main(args: argparse.Namespace) -> None:
+    from .batch import grade_class
+
+    if not args.out:
+        raise ValueError("grading a folder or several files needs -o OUT, the results folder")
+    records = grade_class(
+        load_config(args.assignment),
+        args.submissions,
+        args.out,
+        profile=args.profile,
+        imdb=args.imdb,
+        timeout=args.timeout,
+        memory=int(args.memory * 2**30),
+        workers=args.workers or available_cores(),
+        force=args.force,
+    )
+    if any(record["status"] == "grader-error" for record in records):
+        raise RuntimeError("the grader failed on some submissions (status grader-error); rerun")
 
 
 def calibrate_main(args: argparse.Namespace) -> None:
@@ -155,19 +182,37 @@ def parser() -> argparse.ArgumentParser:
     _add_common(calibrate_parser)
     calibrate_parser.set_defaults(run=calibrate_main)
 
-    grade_parser = verbs.add_parser("grade", help="grade one submission (.ipynb or otter .zip)")
-    grade_parser.add_argument("submission", type=Path)
+    grade_parser = verbs.add_parser(
+        "grade",
+        help="grade one submission (.ipynb or otter .zip), or a whole class into a folder (-o)",
+    )
+    grade_parser.add_argument(
+        "submissions", type=Path, nargs="+", metavar="SUBMISSION",
+        help="a notebook or otter export zip; or folders and files of a class (needs -o)",
+    )  # fmt: skip
+    grade_parser.add_argument(
+        "-o", "--out", type=Path,
+        help="grade a class: write the gradebook, feedback files and report into this folder",
+    )  # fmt: skip
+    grade_parser.add_argument(
+        "--workers", type=int, default=0,
+        help="with -o: submissions graded at once (default: one per core)",
+    )  # fmt: skip
+    grade_parser.add_argument(
+        "--force", action="store_true",
+        help="with -o: regrade submissions already graded by an earlier run",
+    )  # fmt: skip
     grade_parser.add_argument(
         "--timeout",
         type=float,
-        default=DEFAULT_TIMEOUT_SECONDS,
-        help="seconds per phase (default: %(default)s)",
+        default=None,
+        help="seconds per phase (default: 600, or 3600 in the full profile)",
     )
     grade_parser.add_argument(
         "--memory",
         type=float,
         default=DEFAULT_MEMORY_GIB,
-        help="GiB per process of a phase (default: %(default)s)",
+        help="GiB per process tree of a phase (default: %(default)s)",
     )
     grade_parser.add_argument(
         "--checkers",

@@ -1,9 +1,10 @@
 """Phase 1 (untrusted): run a submission in a sandbox and export its answers as data.
 
 The sandbox is a fresh temporary folder holding only the notebook and ``lab_support.py``.
-Where the grader runs as root and Linux allows it, the notebook runs as user ``nobody``, in
-its own network namespace (loopback only) and its own mount namespace in which the
-assignment folder and the grader's output folder are hidden. Elsewhere it runs as the
+Where the grader runs as root and Linux allows it, the notebook runs as a user id of its own
+(no account, no other process or file uses it, so notebooks graded side by side cannot reach
+each other's folders), in its own network namespace (loopback only) and its own mount
+namespace in which the assignment folder and the grader's output folders are hidden. Elsewhere it runs as the
 grader's user, isolated by folder only, and the result says so. A wall-clock limit and a
 memory limit (resident memory of the whole process tree) apply either way.
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import os
+import secrets
 import shlex
 import shutil
 import stat
@@ -30,11 +32,9 @@ from .answers import ANSWERS_FILE, MAX_FILE_BYTES, export_cell_source
 from .environment import grading_environment
 from .limits import Outcome, supervise
 
-NOBODY_UID = 65534
-NOBODY_GID = 65534
-DROP_TO_NOBODY = [
-    "setpriv", f"--reuid={NOBODY_UID}", f"--regid={NOBODY_GID}", "--clear-groups", "--inh-caps=-all",
-]  # fmt: skip
+# User ids that no account uses; each sandbox draws one, so two notebooks graded at the same
+# time cannot read or write each other's sandbox (both folders are mode 0700).
+SANDBOX_UIDS = range(1_000_000, 2_000_000_000)
 NOTEBOOK_NAME = "submission.ipynb"
 COPY_CHUNK = 1 << 20
 GRADER_STUB = '''\
@@ -81,6 +81,8 @@ def read_submission(path: Path) -> nbformat.NotebookNode:
                 text = archive.read(notebooks[0]).decode("utf-8")
         else:
             text = path.read_text(encoding="utf-8")
+        if not text.strip():
+            raise InvalidSubmission(f"{path.name} is empty.")
         notebook = nbformat.reads(text, as_version=4)
     except InvalidSubmission:
         raise
@@ -88,6 +90,8 @@ def read_submission(path: Path) -> nbformat.NotebookNode:
         raise InvalidSubmission(f"{path.name} could not be opened: {error}.") from None
     except Exception as error:  # nbformat raises several kinds for text that is not a notebook
         raise InvalidSubmission(f"{path.name} is not a Jupyter notebook ({error}).") from None
+    if not any(cell.cell_type == "code" for cell in notebook.cells):
+        raise InvalidSubmission(f"{path.name} is a notebook without any code cell.")
     return notebook
 
 
@@ -113,14 +117,20 @@ def prepare_notebook(notebook: nbformat.NotebookNode, names: list[str]) -> nbfor
 
 @functools.cache
 def can_isolate() -> bool:
-    """Root, the namespace tools present, and user nobody able to run this Python and Jupyter."""
+    """Root, the namespace tools present, and an unprivileged user able to run this Python and
+    Jupyter."""
     tools = ("unshare", "setpriv", "ip", "mount")
     if os.geteuid() != 0 or sys.platform != "linux" or not all(shutil.which(t) for t in tools):
         return False
     # The kernel is started by the runner through sys.executable, so probe that path too.
     child = "import subprocess, sys; sys.exit(subprocess.run([sys.executable, '-c', 'import ipykernel']).returncode)"
-    probe = [*DROP_TO_NOBODY, sys.executable, "-c", child]
+    probe = [*drop_privileges(SANDBOX_UIDS[0]), sys.executable, "-c", child]
     return subprocess.run(probe, capture_output=True, cwd="/", timeout=120).returncode == 0
+
+
+def drop_privileges(uid: int) -> list[str]:
+    """The command prefix that runs what follows as ``uid`` (group too), with no capability."""
+    return ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--inh-caps=-all"]
 
 
 def outermost(paths: list[Path]) -> list[Path]:
@@ -133,7 +143,7 @@ def outermost(paths: list[Path]) -> list[Path]:
     return kept
 
 
-def sandbox_command(hidden: list[Path]) -> tuple[list[str], str]:
+def sandbox_command(hidden: list[Path], uid: int) -> tuple[list[str], str]:
     """The command that runs ``autograder.sandbox``, and a sentence describing its isolation.
 
     Every step is chained with ``&&``: if a folder cannot be hidden, the notebook does not run.
@@ -142,7 +152,7 @@ def sandbox_command(hidden: list[Path]) -> tuple[list[str], str]:
     if not can_isolate():
         return run_notebook, (
             "isolated by folder only: the grader is not root, lacks unshare/setpriv, or its "
-            f"Python ({sys.executable}) cannot be run by user nobody (install the grader in a "
+            f"Python ({sys.executable}) cannot be run by an unprivileged user (install the grader in a "
             "virtual environment made from a system-wide Python), so the notebook ran as the "
             "grader's own user, with the network it has"
         )
@@ -150,7 +160,9 @@ def sandbox_command(hidden: list[Path]) -> tuple[list[str], str]:
     steps += [
         f"mount -t tmpfs -o size=1m,mode=000 none {shlex.quote(str(p))}" for p in outermost(hidden)
     ]
-    steps.append("exec " + " ".join(shlex.quote(part) for part in [*DROP_TO_NOBODY, *run_notebook]))
+    steps.append(
+        "exec " + " ".join(shlex.quote(part) for part in [*drop_privileges(uid), *run_notebook])
+    )
     command = [
         "unshare",
         "--net",
@@ -161,7 +173,9 @@ def sandbox_command(hidden: list[Path]) -> tuple[list[str], str]:
         "-c",
         " && ".join(steps),
     ]
-    return command, "ran as user nobody, without network, with the grader's folders hidden"
+    return command, (
+        "ran as an unprivileged user of its own, without network, with the grader's folders hidden"
+    )
 
 
 def sandbox_environment(folder: Path, profile: str, imdb: str) -> dict[str, str]:
@@ -170,6 +184,8 @@ def sandbox_environment(folder: Path, profile: str, imdb: str) -> dict[str, str]
     keep = ("PATH", "LANG", "LC_ALL", "RNNLAB_PROFILE", "RNNLAB_IMDB", "TF_CPP_MIN_LOG_LEVEL")
     environment = {key: base[key] for key in keep if key in base}
     environment.update(
+        USER="student",  # the sandbox's user id has no account for Python to look up
+        LOGNAME="student",
         HOME=str(folder),
         TMPDIR=str(folder),
         KERAS_HOME=str(folder / ".keras"),
@@ -182,7 +198,7 @@ def sandbox_environment(folder: Path, profile: str, imdb: str) -> dict[str, str]
 
 
 def execute(
-    submission: Path,
+    notebook: nbformat.NotebookNode,
     names: list[str],
     support_files: list[Path],
     hidden: list[Path],
@@ -193,18 +209,19 @@ def execute(
     timeout: float,
     memory: int,
 ) -> Execution:
-    """Run ``submission`` in a fresh sandbox and copy its answers file to ``output_dir``."""
-    notebook = prepare_notebook(read_submission(submission), names)
+    """Run ``notebook`` in a fresh sandbox and copy its answers file to ``output_dir``."""
+    notebook = prepare_notebook(notebook, names)
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="rnnlab-sandbox-") as scratch:
         folder = Path(scratch)
         nbformat.write(notebook, folder / NOTEBOOK_NAME)
         for path in support_files:
             shutil.copy(path, folder / path.name)
-        command, isolation = sandbox_command(hidden)
+        uid = secrets.choice(SANDBOX_UIDS)
+        command, isolation = sandbox_command(hidden, uid)
         if os.geteuid() == 0:
             for path in [folder, *folder.iterdir()]:
-                os.chown(path, NOBODY_UID, NOBODY_GID)
+                os.chown(path, uid, uid)
         outcome = supervise(
             command, folder, sandbox_environment(folder, profile, imdb), timeout, memory
         )

@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 import tempfile
 import time
@@ -21,8 +22,8 @@ import lab_support
 from .answers import ANSWERS_FILE
 from .config import AssignmentConfig
 from .environment import available_cores, grading_environment, with_threads
-from .execute import Execution, InvalidSubmission, execute
-from .limits import DEFAULT_MEMORY_GIB, DEFAULT_TIMEOUT_SECONDS, supervise
+from .execute import Execution, InvalidSubmission, execute, read_submission
+from .limits import DEFAULT_MEMORY_GIB, PHASE_TIMEOUT_SECONDS, supervise
 from .questions import QUESTIONS, answer_names
 
 SUBMISSION_SUFFIXES = (".ipynb", ".zip")
@@ -44,7 +45,7 @@ class TestResult:
 @dataclass(frozen=True)
 class GradeReport:
     submission: Path
-    status: str  # the execute phase's status, or invalid-file
+    status: str  # the execute phase's status, invalid-file or wrong-assignment
     message: str
     isolation: str
     scores: dict[str, float | None]  # question -> points; None: graded by a person
@@ -107,6 +108,27 @@ def auto_questions(config: AssignmentConfig) -> list[str]:
     return [question for question in config.points if not config.is_manual(question)]
 
 
+def wrong_assignment(notebook, config: AssignmentConfig) -> str | None:
+    """Why ``notebook`` is not a submission for this assignment, or None if it is.
+
+    A student's copy carries otter's assignment name in its metadata; a notebook rebuilt
+    cell by cell may lose it, so then any of the assignment's answer variables will do.
+    """
+    name = notebook.metadata.get("otter", {}).get("assignment_name")
+    if name:
+        return (
+            None if name == config.name else f"It is a notebook of {name!r}, not {config.name!r}."
+        )
+    code = "\n".join(cell.source for cell in notebook.cells if cell.cell_type == "code")
+    variables = sorted({v for q in auto_questions(config) for v in answer_names(q)})
+    if any(re.search(rf"\b{variable}\b", code) for variable in variables):
+        return None
+    return (
+        f"It does not look like {config.name!r}: it has no otter metadata for it and sets "
+        f"none of its answers ({', '.join(variables[:3])}, ...)."
+    )
+
+
 def default_checkers() -> int:
     """One checker process per core: a single-threaded checker trains these small models
     about as fast as a two-threaded one, so two of them halve the check phase."""
@@ -129,15 +151,17 @@ class CheckPhase:
     config: AssignmentConfig
     work: Path  # holds the exported answers
     environment: dict[str, str]
-    timeout: float  # per checker process
+    timeout: float  # for the whole phase, all checker processes and restarts included
     memory: int  # bytes, per checker process
     seconds: dict[str, float] = field(default_factory=dict)  # question -> checking time
+    deadline: float = 0.0  # time.monotonic() at which the phase stops, set by run()
 
     def run(self, checkers: int) -> list[TestResult]:
         """Check every auto-graded question, ``checkers`` processes at once."""
         questions = auto_questions(self.config)
         shares = checker_shares(questions, checkers)
         environment = with_threads(self.environment, max(1, default_checkers() // len(shares)))
+        self.deadline = time.monotonic() + self.timeout
         logs = Path(tempfile.mkdtemp(prefix="checks-", dir=self.work))  # made after the run
 
         def check(number: int) -> list[TestResult]:
@@ -162,7 +186,8 @@ class CheckPhase:
                 sys.executable, "-m", "autograder.check", str(self.work / ANSWERS_FILE), str(log),
                 "--assignment", str(config.folder), "--questions", *remaining,
             ]  # fmt: skip
-            outcome = supervise(command, self.work, environment, self.timeout, self.memory)
+            time_left = max(1.0, self.deadline - time.monotonic())
+            outcome = supervise(command, self.work, environment, time_left, self.memory)
             events = (
                 [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
             )
@@ -217,7 +242,7 @@ def grade(
     *,
     profile: str,
     imdb: str,
-    timeout: float = DEFAULT_TIMEOUT_SECONDS,
+    timeout: float | None = None,
     memory: int = int(DEFAULT_MEMORY_GIB * 2**30),
     hide: list[Path] | tuple[Path, ...] = (),
     checkers: int | None = None,
@@ -226,28 +251,33 @@ def grade(
     (``checkers`` at once, default one per core).
 
     The sandbox cannot see the assignment folder, this run's work folder or ``hide``.
+    ``timeout`` is per phase, by default the profile's ``PHASE_TIMEOUT_SECONDS``.
     """
     submission = Path(submission)
     check_submission_path(submission)
+    timeout = timeout or PHASE_TIMEOUT_SECONDS[profile]
+    try:
+        notebook = read_submission(submission)
+    except InvalidSubmission as error:
+        return _report(config, submission, ("invalid-file", str(error), "not run"), [])
+    if mismatch := wrong_assignment(notebook, config):
+        return _report(config, submission, ("wrong-assignment", mismatch, "not run"), [])
     names = sorted({name for question in auto_questions(config) for name in answer_names(question)})
     seconds: dict[str, float] = {}
     with tempfile.TemporaryDirectory(prefix="rnnlab-grade-") as scratch:
         work = Path(scratch)
         started = time.perf_counter()
-        try:
-            execution: Execution = execute(
-                submission,
-                names,
-                support_files=[Path(lab_support.__file__)],
-                hidden=[config.folder, work, *hide],
-                output_dir=work,
-                profile=profile,
-                imdb=imdb,
-                timeout=timeout,
-                memory=memory,
-            )
-        except InvalidSubmission as error:
-            return _report(config, submission, ("invalid-file", str(error), "not run"), [])
+        execution: Execution = execute(
+            notebook,
+            names,
+            support_files=[Path(lab_support.__file__)],
+            hidden=[config.folder, work, *hide],
+            output_dir=work,
+            profile=profile,
+            imdb=imdb,
+            timeout=timeout,
+            memory=memory,
+        )
         seconds["execute"] = round(time.perf_counter() - started, 1)
         started = time.perf_counter()
         phase = CheckPhase(config, work, grading_environment(profile, imdb), timeout, memory)

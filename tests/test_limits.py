@@ -1,8 +1,12 @@
 """The supervisor that runs both grading phases: limits hold and output cannot block it."""
 
 import sys
+import threading
+import time
 
-from autograder.limits import supervise
+import pytest
+
+from autograder.limits import Stopped, allow_new_commands, stop_everything, supervise
 
 GIB = 2**30
 
@@ -33,3 +37,31 @@ def test_memory_limit_kills_a_memory_bomb(tmp_path):
         300 * 2**20,
     )
     assert outcome.limit == "out-of-memory" and outcome.peak_rss > 300 * 2**20
+
+
+def test_stopping_kills_running_commands_and_refuses_new_ones(tmp_path):
+    outcome = []
+    worker = threading.Thread(
+        target=lambda: outcome.append(
+            _catch(lambda: supervise(["sleep", "60"], tmp_path, {}, 120, 2**30))
+        )
+    )
+    worker.start()
+    time.sleep(1)
+    started = time.monotonic()
+    stop_everything()
+    worker.join(timeout=10)
+    try:
+        assert isinstance(outcome[0], Stopped) and time.monotonic() - started < 5
+        with pytest.raises(Stopped):
+            supervise(["true"], tmp_path, {}, 10, 2**30)
+    finally:
+        allow_new_commands()
+    assert supervise(["true"], tmp_path, {}, 10, 2**30).returncode == 0
+
+
+def _catch(call):
+    try:
+        return call()
+    except Exception as error:
+        return error

@@ -122,18 +122,18 @@ def test_patching_json_breaks_only_the_students_own_kernel(built, tmp_path):
 
 
 @pytest.mark.skipif(
-    not can_isolate(), reason="isolation needs root and a Python user nobody can run"
+    not can_isolate(), reason="isolation needs root and a Python an unprivileged user can run"
 )
 def test_hidden_tests_cannot_be_read(built, tmp_path):
     cell = READ_HIDDEN.format(config=str(built.folder / "assignment.toml"))
     report = graded(built, hostile(built, tmp_path, "reader", cell))
-    assert "nobody" in report.isolation
+    assert "unprivileged user" in report.isolation
     assert report.scores["q1a_count"] == 1  # a whole number, but the wrong one
     assert report.auto_score == 1, report.table()
 
 
 @pytest.mark.skipif(
-    not can_isolate(), reason="isolation needs root and a Python user nobody can run"
+    not can_isolate(), reason="isolation needs root and a Python an unprivileged user can run"
 )
 def test_no_network_not_even_the_graders_loopback(built, tmp_path):
     with socket.create_server(("127.0.0.1", 0)) as server:

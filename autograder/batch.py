@@ -1,0 +1,382 @@
+"""``rnnlab grade DIR_OR_FILES... -o OUT``: grade a whole class without losing a submission.
+
+Every file found gets a row in the gradebook, whatever happened to it: a notebook that
+loops, crashes its kernel or is not a notebook at all is recorded with its status and a
+reason, and the others are graded as usual. Each submission's result is saved as soon as it
+is known (``OUT/results/``, one JSON file each, written atomically), so an interrupted run
+resumes where it stopped; the gradebook, feedback files and HTML report are rebuilt from
+those results after each submission.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import os
+import re
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+
+from .config import AssignmentConfig
+from .environment import available_cores
+from .execute import can_isolate
+from .grade import GradeError, GradeReport, grade
+from .limits import Stopped, allow_new_commands, stop_everything
+from .report import write_html_report
+
+RESULTS_DIR = "results"
+FEEDBACK_DIR = "feedback"
+GRADEBOOK = "gradebook.csv"
+REPORT = "report.html"
+SKIPPED_PARTS = {"__MACOSX", ".ipynb_checkpoints"}
+# Student ids in the names that course sites give downloaded files: Gradescope's
+# submission_<id> folders and Canvas' <name>_[late_]<id>_<submission id>_<file>.
+STUDENT_ID_PATTERNS = (
+    re.compile(r"(?:^|/)submission_(\d+)(?:/|$)"),
+    re.compile(r"(?:^|/)[a-z]+_(?:late_)?(\d+)_\d+_[^/]*$"),
+)
+GRADED = "graded"
+GRADER_ERROR = "grader-error"  # a fault of ours; a rerun tries again
+
+
+class BatchError(ValueError):
+    """The batch cannot start (a path that does not exist, an output folder in the way)."""
+
+
+@dataclass(frozen=True)
+class Submission:
+    path: Path
+    name: str  # its path relative to the folder it was found in
+    key: str  # unique and safe as a file name: names this submission's outputs
+    student: str  # "" when its path does not say
+
+
+def collect(inputs: list[Path], out: Path) -> list[Submission]:
+    """Every file under the input folders (hidden files, checkpoints and ``out`` skipped) and
+    every input file, each once, keyed by its path relative to its input."""
+    found: dict[Path, str] = {}
+    for given in inputs:
+        if not given.exists():
+            raise BatchError(f"{given} does not exist.")
+        if given.is_file():
+            found.setdefault(given.resolve(), given.name)
+            continue
+        for path in sorted(given.rglob("*")):
+            relative = path.relative_to(given)
+            if (
+                path.is_file()
+                and not any(
+                    part.startswith(".") or part in SKIPPED_PARTS for part in relative.parts
+                )
+                and not path.resolve().is_relative_to(out.resolve())
+            ):
+                found.setdefault(path.resolve(), relative.as_posix())
+    if not found:
+        raise BatchError(f"No files to grade in {', '.join(map(str, inputs))}.")
+    submissions, keys = [], set()
+    for path, name in found.items():
+        key = re.sub(r"[^A-Za-z0-9._-]", "_", name.replace("/", "__"))
+        while key in keys:
+            key += "_"
+        keys.add(key)
+        submissions.append(Submission(path, name, key, student_id(name)))
+    return submissions
+
+
+def student_id(name: str) -> str:
+    for pattern in STUDENT_ID_PATTERNS:
+        if match := pattern.search(name.lower()):
+            return match.group(1)
+    return ""
+
+
+def file_digest(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write ``text`` to a temporary file beside ``path``, then rename it over ``path``: a
+    reader (or an interrupted run) sees the old file or the new one, never half of one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def record_of(submission: Submission, report: GradeReport, digest: str, run: dict) -> dict:
+    """What the gradebook keeps of one graded submission."""
+    status = GRADED if report.status == "completed" else report.status
+    failed = [r for r in report.results if r.points < r.max_points]
+    reason = report.message if status != GRADED else (
+        f"{len(failed)} test(s) failed; see the feedback file." if failed else "All tests passed."
+    )  # fmt: skip
+    return {
+        "key": submission.key,
+        "file": submission.name,
+        "student": submission.student,
+        "sha256": digest,
+        **run,
+        "status": status,
+        "reason": reason,
+        "scores": report.scores,
+        "possible": report.possible,
+        "total": report.auto_score,
+        "feedback": f"{report.table()}\n\n{report.feedback()}",
+        "seconds": round(sum(report.seconds.get(p, 0) for p in ("execute", "check")), 1),
+    }
+
+
+def failure_record(
+    submission: Submission, config: AssignmentConfig, digest: str, run: dict, status: str, why: str
+) -> dict:
+    """A submission that could not be graded: no points, the status and why."""
+    return {
+        "key": submission.key,
+        "file": submission.name,
+        "student": submission.student,
+        "sha256": digest,
+        **run,
+        "status": status,
+        "reason": why,
+        "scores": {q: None if config.is_manual(q) else 0.0 for q in config.points},
+        "possible": {q: config.question_points(q) for q in config.points},
+        "total": 0.0,
+        "feedback": f"Status: {status}. {why}",
+        "seconds": 0.0,
+    }
+
+
+@dataclass
+class Batch:
+    """One grading run over a class: where results go and how each submission is graded."""
+
+    config: AssignmentConfig
+    out: Path
+    profile: str
+    imdb: str
+    timeout: float | None  # per phase of each submission
+    memory: int  # bytes per process tree of a phase
+    hide: list[Path]  # folders no notebook may see: the inputs and ``out``
+
+    @property
+    def run_settings(self) -> dict:
+        """What must match for a saved result to stand in for grading again."""
+        return {"assignment": self.config.name, "profile": self.profile, "imdb": self.imdb}
+
+    def result_path(self, submission: Submission) -> Path:
+        return self.out / RESULTS_DIR / f"{submission.key}.json"
+
+    def saved(self, submission: Submission, digest: str) -> dict | None:
+        """The saved result for this very file under the same settings, if any."""
+        try:
+            record = json.loads(self.result_path(submission).read_text())
+        except (OSError, ValueError):
+            return None
+        same = record.get("sha256") == digest and all(
+            record.get(key) == value for key, value in self.run_settings.items()
+        )
+        return record if same and record.get("status") != GRADER_ERROR else None
+
+    def grade_one(self, submission: Submission, digest: str, checkers: int) -> dict:
+        """Grade one submission; whatever goes wrong becomes its recorded status."""
+        run = self.run_settings
+        try:
+            report = grade(
+                self.config,
+                submission.path,
+                profile=self.profile,
+                imdb=self.imdb,
+                timeout=self.timeout,
+                memory=self.memory,
+                hide=self.hide,
+                checkers=checkers,
+            )
+        except GradeError as error:
+            return failure_record(submission, self.config, digest, run, "invalid-file", str(error))
+        except Stopped:
+            raise
+        except Exception as error:  # our fault, not the student's: record it, keep going
+            why = f"The grader failed ({type(error).__name__}: {error}); rerun to try again."
+            return failure_record(submission, self.config, digest, run, GRADER_ERROR, why)
+        return record_of(submission, report, digest, run)
+
+
+def run_batch(
+    batch: Batch,
+    submissions: list[Submission],
+    *,
+    workers: int,
+    force: bool = False,
+    progress: Callable[[str], None] = lambda line: print(line, file=sys.stderr, flush=True),
+) -> list[dict]:
+    """Grade ``submissions`` (``workers`` at once), saving each result as it comes; return
+    every submission's record, the saved ones included."""
+    records: dict[str, dict] = {}
+    pending: list[tuple[Submission, str]] = []
+    for submission in submissions:
+        digest = file_digest(submission.path)
+        saved = None if force else batch.saved(submission, digest)
+        if saved:
+            records[submission.key] = saved
+        else:
+            pending.append((submission, digest))
+    if records:
+        progress(f"{len(records)} submission(s) already graded (--force regrades them).")
+    checkers = max(1, available_cores() // max(1, workers))
+    counts = Counts(total=len(submissions), done=len(records))
+    progress(f"Grading {len(pending)} submission(s), {workers} at a time...")
+    pool = ThreadPoolExecutor(max_workers=max(1, workers))
+    futures = {pool.submit(batch.grade_one, s, d, checkers): s for s, d in pending}
+    try:
+        for future in as_completed(futures):
+            submission = futures[future]
+            record = future.result()
+            write_atomically(batch.result_path(submission), json.dumps(record, indent=1))
+            records[submission.key] = record
+            counts.add(record["status"])
+            write_outputs(batch, [records[s.key] for s in submissions if s.key in records])
+            progress(f"{counts.bar()}  {submission.name}: {summary(record)}")
+    except BaseException:  # Ctrl-C: stop the running notebooks, keep what was saved
+        stop_everything()
+        pool.shutdown(cancel_futures=True)
+        allow_new_commands()
+        progress(f"Interrupted: {len(records)} result(s) saved; rerun to grade the rest.")
+        raise
+    pool.shutdown()
+    ordered = [records[submission.key] for submission in submissions]
+    write_outputs(batch, ordered)
+    return ordered
+
+
+@dataclass
+class Counts:
+    total: int
+    done: int = 0
+    failed: int = 0
+
+    def add(self, status: str) -> None:
+        self.done += 1
+        self.failed += status != GRADED
+
+    def bar(self, width: int = 20) -> str:
+        filled = round(width * self.done / max(1, self.total))
+        return (
+            f"[{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total} done, "
+            f"{self.failed} failed, {self.total - self.done} remaining"
+        )
+
+
+def summary(record: dict) -> str:
+    possible = sum(v for q, v in record["possible"].items() if record["scores"][q] is not None)
+    text = f"{record['status']}, {record['total']:g}/{possible:g}"
+    return text if record["status"] == GRADED else f"{text} ({record['reason']})"
+
+
+def gradebook_csv(config: AssignmentConfig, records: list[dict]) -> str:
+    """One row per submission; manual questions are left blank for the person who grades them."""
+    questions = list(config.points)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["file", "student", "status", "reason", *questions, "total", "possible"])
+    for record in records:
+        scores = [record["scores"].get(q) for q in questions]
+        possible = sum(config.question_points(q) for q in questions if not config.is_manual(q))
+        row = [record["file"], record["student"], record["status"], record["reason"]]
+        writer.writerow([*row, *("" if s is None else f"{s:g}" for s in scores)]
+                        + [f"{record['total']:g}", f"{possible:g}"])  # fmt: skip
+    return buffer.getvalue()
+
+
+def feedback_text(record: dict) -> str:
+    student = f" (student {record['student']})" if record["student"] else ""
+    return f"Submission: {record['file']}{student}\n{record['feedback']}\n"
+
+
+def write_outputs(batch: Batch, records: list[dict]) -> None:
+    """The gradebook, each student's feedback file and the HTML report, all atomically."""
+    write_atomically(batch.out / GRADEBOOK, gradebook_csv(batch.config, records))
+    for record in records:
+        write_atomically(batch.out / FEEDBACK_DIR / f"{record['key']}.txt", feedback_text(record))
+    write_html_report(batch.out / REPORT, batch.config, records, write_atomically)
+
+
+def closing_summary(records: list[dict], seconds: float) -> str:
+    statuses: dict[str, int] = {}
+    for record in records:
+        statuses[record["status"]] = statuses.get(record["status"], 0) + 1
+    graded_times = [r["seconds"] for r in records if r["seconds"]] or [0.0]
+    return (
+        f"{len(records)} submission(s): "
+        + ", ".join(f"{count} {status}" for status, count in sorted(statuses.items()))
+        + f". Wall time {seconds:.0f} s; median per graded submission {statistics.median(graded_times):.0f} s."
+    )
+
+
+def check_hideable(paths: list[Path]) -> None:
+    """Refuse to hide a folder the sandbox itself needs (the grader's Python, its temporary
+    folder): every notebook would then fail to start."""
+    needed = {Path(sys.prefix), Path(sys.base_prefix), Path(tempfile.gettempdir())}
+    for path in paths:
+        clash = [n for n in needed if n.resolve().is_relative_to(path.resolve())]
+        if clash:
+            raise BatchError(
+                f"{path} holds {clash[0]}, which grading needs, yet notebooks must not see it "
+                "(it holds submissions or results). Put the submissions in a folder of their "
+                "own and choose an output folder elsewhere."
+            )
+
+
+def grade_class(
+    config: AssignmentConfig,
+    inputs: list[Path],
+    out: Path,
+    *,
+    profile: str,
+    imdb: str,
+    timeout: float | None,
+    memory: int,
+    workers: int,
+    force: bool = False,
+    progress: Callable[[str], None] = lambda line: print(line, file=sys.stderr, flush=True),
+) -> list[dict]:
+    """Grade every submission in ``inputs`` into ``out``; notebooks see neither."""
+    if out.exists() and not out.is_dir():
+        raise BatchError(f"The output {out} is a file, not a folder.")
+    submissions = collect(inputs, out)
+    hide = [out, *(path if path.is_dir() else path.parent for path in inputs)]
+    if can_isolate():
+        check_hideable(hide)
+    else:
+        progress(
+            "WARNING: notebooks are isolated by folder only on this machine, so a hostile one "
+            "could reach other submissions or the output folder. Grade as root with the grader "
+            "installed in a virtual environment made from a system-wide Python to isolate them."
+        )
+    out.mkdir(parents=True, exist_ok=True)
+    batch = Batch(config, out, profile, imdb, timeout, memory, [p.resolve() for p in hide])
+    started = time.perf_counter()
+    records = run_batch(batch, submissions, workers=workers, force=force, progress=progress)
+    progress(closing_summary(records, time.perf_counter() - started))
+    progress(
+        f"Gradebook: {out / GRADEBOOK}; report: {out / REPORT}; feedback: {out / FEEDBACK_DIR}/"
+    )
+    return records

@@ -1,0 +1,147 @@
+"""`rnnlab grade DIR -o OUT`: a class graded in one run, faulty and hostile files included."""
+
+import csv
+import json
+import shutil
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from autograder.batch import (
+    GRADEBOOK,
+    Batch,
+    BatchError,
+    collect,
+    grade_class,
+    record_of,
+    run_batch,
+    write_atomically,
+)
+from autograder.execute import can_isolate
+from autograder.grade import GradeReport
+
+CORPUS = Path(__file__).parent / "submissions"
+EXPECTED = tomllib.loads((Path(__file__).parent / "submissions.toml").read_text())
+
+
+def gradebook(out: Path) -> dict[str, dict]:
+    with open(out / GRADEBOOK, newline="") as handle:
+        return {row["file"]: row for row in csv.DictReader(handle)}
+
+
+@pytest.mark.slow
+def test_every_faulty_submission_gets_its_row_and_the_others_are_graded(built, tmp_path):
+    corpus = tmp_path / "class"
+    shutil.copytree(CORPUS, corpus)
+    expected = dict(EXPECTED)
+    if not can_isolate():  # folder-only isolation cannot stop these two; see README
+        for name in [name for name, row in EXPECTED.items() if row.get("isolated")]:
+            (corpus / name).unlink()
+            del expected[name]
+    out = tmp_path / "out"
+    lines = []
+    records = grade_class(
+        built, [corpus], out, profile="smoke", imdb="generated", timeout=60,
+        memory=2 * 2**30, workers=2, progress=lines.append,
+    )  # fmt: skip
+    rows = gradebook(out)
+    assert sorted(rows) == sorted(expected)
+    for name, want in expected.items():
+        row = rows[name]
+        assert row["status"] == want["status"], (name, row["reason"])
+        assert float(row["total"]) == want["total"], (name, row)
+        assert want.get("reason", "") in row["reason"], (name, row["reason"])
+        assert row["student"] == want.get("student", "")
+        assert row["q1a_why"] == "" and row["possible"] == "84"  # manual points left blank
+        feedback = (out / "feedback" / f"{Path(name).name}.txt").read_text()
+        assert name in feedback and want["status"] in feedback
+    for record in records:  # what is saved for a resumed run is what the gradebook says
+        saved = json.loads((out / "results" / f"{record['key']}.json").read_text())
+        assert saved == record and float(rows[record["file"]]["total"]) == record["total"]
+    html = (out / "report.html").read_text()
+    assert "endless_loop.ipynb" in html and "<svg" in html and "kernel-died" in html
+    assert any(line.startswith("[") and "remaining" in line for line in lines)
+    assert f"{len(expected)} submission(s)" in lines[-2]
+
+
+def fake_report(config, path, points: float) -> GradeReport:
+    scores = {q: None if config.is_manual(q) else 0.0 for q in config.points}
+    scores["q1a_count"] = points
+    possible = {q: config.question_points(q) for q in config.points}
+    return GradeReport(path, "completed", "ran", "test", scores, possible)
+
+
+@pytest.fixture()
+def small_class(tmp_path):
+    folder = tmp_path / "class"
+    folder.mkdir()
+    for name in ("ann.ipynb", "bob.ipynb", "cid.ipynb"):
+        (folder / name).write_text(f"{name} stands in for a notebook")
+    (folder / ".ipynb_checkpoints").mkdir()
+    (folder / ".ipynb_checkpoints" / "ann-checkpoint.ipynb").write_text("skipped")
+    return folder
+
+
+def test_an_interrupted_run_leaves_whole_files_and_resumes(small_class, tmp_path, monkeypatch):
+    from autograder.config import DEFAULT_ASSIGNMENT, load_config
+
+    config = load_config(DEFAULT_ASSIGNMENT)
+    out = tmp_path / "out"
+    graded = []
+
+    def grade_one(self, submission, digest, checkers):
+        if submission.name == interrupt_at:
+            raise KeyboardInterrupt
+        graded.append(submission.name)
+        report = fake_report(self.config, submission.path, 4)
+        return record_of(submission, report, digest, self.run_settings)
+
+    def run(force=False):
+        graded.clear()
+        batch = Batch(config, out, "smoke", "generated", 60, 2**30, [])
+        run_batch(batch, submissions, workers=1, force=force, progress=lambda line: None)
+        return graded
+
+    monkeypatch.setattr(Batch, "grade_one", grade_one)
+    submissions = collect([small_class], out)
+    assert [s.name for s in submissions] == ["ann.ipynb", "bob.ipynb", "cid.ipynb"]
+    interrupt_at = "cid.ipynb"
+    with pytest.raises(KeyboardInterrupt):
+        run()
+    assert sorted(gradebook(out)) == ["ann.ipynb", "bob.ipynb"]  # whole rows only
+    assert not [path for path in out.rglob(".*")]  # no temporary file left behind
+
+    interrupt_at = None
+    assert run() == ["cid.ipynb"]  # resumed where it stopped
+    assert sorted(gradebook(out)) == ["ann.ipynb", "bob.ipynb", "cid.ipynb"]
+    (small_class / "bob.ipynb").write_text("a resubmission")
+    assert run() == ["bob.ipynb"]  # a changed file is graded again
+    assert sorted(run(force=True)) == ["ann.ipynb", "bob.ipynb", "cid.ipynb"]
+
+
+def test_atomic_write_keeps_the_old_file_when_writing_fails(tmp_path, monkeypatch):
+    target = tmp_path / GRADEBOOK
+    write_atomically(target, "old,complete\n")
+
+    def fail(*args):
+        raise OSError("disk full")
+
+    monkeypatch.setattr("os.replace", fail)
+    with pytest.raises(OSError):
+        write_atomically(target, "new,half")
+    assert target.read_text() == "old,complete\n"
+    assert [path.name for path in tmp_path.iterdir()] == [GRADEBOOK]
+
+
+def test_bad_batch_arguments_are_clear_errors(small_class, tmp_path):
+    with pytest.raises(BatchError, match="does not exist"):
+        collect([tmp_path / "nowhere"], tmp_path / "out")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(BatchError, match="No files to grade"):
+        collect([empty], tmp_path / "out")
+    out = small_class / "out"  # results inside the class folder are not graded next time
+    (out / "results").mkdir(parents=True)
+    (out / "results" / "ann.ipynb.json").write_text("{}")
+    assert "out/results/ann.ipynb.json" not in [s.name for s in collect([small_class], out)]
