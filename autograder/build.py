@@ -54,7 +54,7 @@ def build(config: AssignmentConfig, profile: str, imdb: str) -> Path:
     print(f"  master notebook: {master}")
     print("  running otter assign (executes the solution and all tests; takes minutes)...")
     run_otter_assign(master, config.dist_dir, grading_environment(profile, imdb))
-    zip_path = write_zip(config, config.dist_dir / "autograder" / ZIP_NAME)
+    zip_path = write_zip(config, config.dist_dir / "autograder" / ZIP_NAME, imdb)
     print(f"  student notebook: {config.dist_dir / 'student' / config.notebook_name}")
     print(f"  Gradescope zip:   {zip_path}")
     print(f"Built in {time.perf_counter() - started:.0f} s; the solution passed every test.")

@@ -4,7 +4,8 @@ The sandbox is a fresh temporary folder holding only the notebook and ``lab_supp
 Where the grader runs as root and Linux allows it, the notebook runs as a user id of its own
 (no account, no other process or file uses it, so notebooks graded side by side cannot reach
 each other's folders), in its own network namespace (loopback only) and its own mount
-namespace in which the assignment folder and the grader's output folders are hidden. Elsewhere it runs as the
+namespace in which the assignment folder and the grader's output folders are hidden, and its
+own process namespace, so it cannot list the grader's processes or read their command lines. Elsewhere it runs as the
 grader's user, isolated by folder only, and the result says so. A wall-clock limit and a
 memory limit (resident memory of the whole process tree) apply either way.
 """
@@ -21,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -96,7 +98,9 @@ def read_submission(path: Path) -> nbformat.NotebookNode:
 
 
 def prepare_notebook(notebook: nbformat.NotebookNode, names: list[str]) -> nbformat.NotebookNode:
-    """Python 3 kernel, no stale outputs, otter's cells neutralised, the export cell appended."""
+    """Python 3 kernel, no stale outputs or widgets, otter's cells neutralised, the export cell
+    appended; in the current format (4.5, every cell with an id), whatever version it came in."""
+    notebook.nbformat, notebook.nbformat_minor = 4, 5
     notebook.metadata["kernelspec"] = {
         "name": "python3",
         "display_name": "Python 3",
@@ -111,6 +115,9 @@ def prepare_notebook(notebook: nbformat.NotebookNode, names: list[str]) -> nbfor
             cell.outputs, cell.execution_count = [], None
         cells.append(cell)
     cells.append(nbformat.v4.new_code_cell(export_cell_source(names)))
+    for cell in cells:
+        cell.setdefault("id", uuid.uuid4().hex[:8])
+        cell.get("metadata", {}).pop("widgets", None)
     notebook.cells = cells
     return notebook
 
@@ -166,6 +173,9 @@ def sandbox_command(hidden: list[Path], uid: int) -> tuple[list[str], str]:
     command = [
         "unshare",
         "--net",
+        "--pid",  # its own process list: the grader's command lines (paths) stay unseen
+        "--fork",
+        "--mount-proc",
         "--mount",
         "--propagation",
         "private",

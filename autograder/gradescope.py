@@ -2,18 +2,26 @@
 
 Gradescope unpacks the zip into ``/autograder/source``, runs ``setup.sh`` once when it builds
 the image, then for each submission runs ``run_autograder``, which calls
-``python3 -m autograder.gradescope``: the same two-phase grading as ``rnnlab grade``, writing
+``python -m autograder.gradescope``: the same two-phase grading as ``rnnlab grade``, writing
 ``/autograder/results/results.json`` in Gradescope's format.
+
+Everything that needs the network happens in ``setup.sh``: installing the grader with every
+package pinned to the versions the build used, and fetching the real IMDB reviews (checked
+against their checksum) when the assignment grades on them. Grading itself needs no network.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import sys
 import zipfile
+from importlib import metadata
 from pathlib import Path
+
+import lab_support
 
 from .config import CALIBRATION_FILE, CONFIG_FILE, AssignmentConfig, load_config
 from .grade import GradeReport, grade
@@ -27,29 +35,74 @@ HIDDEN_VISIBILITY = "after_published"
 # recommended 10-minute limit and an endless loop still gets its results.json written.
 PHASE_TIMEOUT_SECONDS = 240.0
 
+DATA_FILE = "data/imdb.npz"  # under the Gradescope root, readable by the sandboxed notebook
+CONSTRAINTS = "constraints.txt"
+NOT_PINNED = {"rnnlab", "pip", "setuptools", "wheel"}
+
 SETUP_SH = """\
 #!/usr/bin/env bash
-# Runs once, when Gradescope builds the image: install Python and the grader.
+# Runs once, when Gradescope builds the image: Python 3.11 or later, then the grader with
+# every package at the version the build used, then the data grading needs (no network later).
 set -euo pipefail
-apt-get update -q && apt-get install -y -q python3 python3-pip python3-venv util-linux iproute2
-python3 -m venv /autograder/venv
-/autograder/venv/bin/pip install -q --upgrade pip
-/autograder/venv/bin/pip install -q /autograder/source/rnnlab
+ROOT="${AUTOGRADER_ROOT:-/autograder}"
+apt-get update -q
+apt-get install -y -q python3 python3-venv python3-pip util-linux iproute2 curl
+PYTHON=python3
+if ! python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
+    apt-get install -y -q python3.11 python3.11-venv  # Ubuntu 22.04 ships 3.10
+    PYTHON=python3.11
+fi
+"$PYTHON" -m venv "$ROOT/venv"
+"$ROOT/venv/bin/pip" install -q --upgrade pip
+"$ROOT/venv/bin/pip" install -q -c "$ROOT/source/constraints.txt" "$ROOT/source/rnnlab"
+bash "$ROOT/source/fetch_data.sh"
 """
 
 RUN_AUTOGRADER = """\
 #!/usr/bin/env bash
-# Runs for every submission: two-phase grading, results in /autograder/results/results.json.
-exec /autograder/venv/bin/python -m autograder.gradescope --root /autograder
+# Runs for every submission: two-phase grading, results in $ROOT/results/results.json.
+ROOT="${AUTOGRADER_ROOT:-/autograder}"
+exec "${AUTOGRADER_PYTHON:-$ROOT/venv/bin/python}" -m autograder.gradescope --root "$ROOT" \\
+    --imdb "__IMDB__"
 """
 
+FETCH_GENERATED = """\
+#!/usr/bin/env bash
+# This assignment grades on generated reviews: there is nothing to fetch.
+"""
 
-def write_zip(config: AssignmentConfig, destination: Path) -> Path:
-    """Our own autograder zip, to Gradescope's specification (setup.sh, run_autograder)."""
+FETCH_DATA = """\
+#!/usr/bin/env bash
+# The IMDB reviews the thresholds were calibrated on, checked against their checksum.
+set -euo pipefail
+ROOT="${AUTOGRADER_ROOT:-/autograder}"
+mkdir -p "$ROOT/data"
+__GET__
+echo "__SHA256__  $ROOT/__DATA__" | sha256sum --check --quiet || {
+    echo "The IMDB file does not match the one the assignment was built with." >&2; exit 1; }
+chmod -R a+rX "$ROOT/data"
+"""
+GET_BUNDLED = 'cp "$ROOT/source/__DATA__" "$ROOT/__DATA__"'
+GET_DOWNLOAD = 'curl -fsSL --retry 3 -o "$ROOT/__DATA__" "__ORIGIN__"'
+
+
+def write_zip(config: AssignmentConfig, destination: Path, imdb: str = "generated") -> Path:
+    """Our own autograder zip, to Gradescope's specification (setup.sh, run_autograder).
+
+    ``imdb`` is the data grading uses: ``generated``, ``keras`` (downloaded by setup.sh) or
+    a local copy of imdb.npz (carried in the zip).
+    """
+    grading_data = "generated" if imdb == "generated" else f"$ROOT/{DATA_FILE}"
     destination.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(destination, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr(_executable("setup.sh"), SETUP_SH)
-        archive.writestr(_executable("run_autograder"), RUN_AUTOGRADER)
+        archive.writestr(
+            _executable("run_autograder"), RUN_AUTOGRADER.replace("__IMDB__", grading_data)
+        )
+        archive.writestr(_executable("fetch_data.sh"), fetch_data_script(imdb))
+        if imdb not in ("generated", "keras"):
+            archive.write(imdb, DATA_FILE)
+        archive.writestr(CONSTRAINTS, pinned_versions())
         archive.write(PROJECT_ROOT / "pyproject.toml", "rnnlab/pyproject.toml")
         archive.write(PROJECT_ROOT / "README.md", "rnnlab/README.md")
         for folder in PACKAGE_DIRS:
@@ -60,6 +113,33 @@ def write_zip(config: AssignmentConfig, destination: Path) -> Path:
             if (config.folder / name).is_file():
                 archive.write(config.folder / name, f"{ASSIGNMENT_DIR}/{name}")
     return destination
+
+
+def fetch_data_script(imdb: str) -> str:
+    """The setup step that puts the reviews where grading reads them, checksum checked."""
+    if imdb == "generated":
+        return FETCH_GENERATED
+    if imdb == "keras":
+        get = GET_DOWNLOAD.replace("__ORIGIN__", lab_support.IMDB_ORIGIN)
+        digest = lab_support.IMDB_SHA256
+    else:
+        path = Path(imdb)
+        if not path.is_file():
+            raise FileNotFoundError(f"No IMDB file at {path} to put in the Gradescope zip.")
+        get, digest = GET_BUNDLED, hashlib.sha256(path.read_bytes()).hexdigest()
+    script = FETCH_DATA.replace("__GET__", get).replace("__SHA256__", digest)
+    return script.replace("__DATA__", DATA_FILE)
+
+
+def pinned_versions() -> str:
+    """A pip constraints file: every package installed here, at this version, so Gradescope
+    grades with the versions the thresholds were calibrated with."""
+    names = {
+        dist.metadata["Name"]: dist.version
+        for dist in metadata.distributions()
+        if dist.metadata["Name"] and dist.metadata["Name"].lower() not in NOT_PINNED
+    }
+    return "".join(f"{name}=={version}\n" for name, version in sorted(names.items()))
 
 
 def _executable(name: str) -> zipfile.ZipInfo:
@@ -108,7 +188,7 @@ def results_json(report: GradeReport, hidden: dict[tuple[str, str], bool]) -> di
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Grade the submission in a Gradescope tree.")
     parser.add_argument("--root", type=Path, default=Path("/autograder"))
-    parser.add_argument("--profile", default="grading")
+    parser.add_argument("--profile", default=os.environ.get("RNNLAB_PROFILE", "grading"))
     parser.add_argument("--imdb", default=os.environ.get("RNNLAB_IMDB", "generated"))
     parser.add_argument(
         "--timeout",

@@ -1,6 +1,8 @@
-"""The Gradescope zip grades through the two-phase path and writes a valid results.json."""
+"""The Gradescope zip, unpacked as Gradescope does: its own scripts and code grade a
+submission through the two-phase path and write a results.json that follows the spec."""
 
 import json
+import os
 import subprocess
 import sys
 import zipfile
@@ -8,40 +10,120 @@ import zipfile
 import nbformat
 import pytest
 
-pytestmark = pytest.mark.slow
+from autograder.gradescope import DATA_FILE, fetch_data_script, write_zip
+
 VISIBILITIES = {"hidden", "after_due_date", "after_published", "visible"}
+
+
+def unpack(archive_path, root):
+    for sub in ("source", "submission", "results"):
+        (root / sub).mkdir(parents=True)
+    with zipfile.ZipFile(archive_path) as archive:
+        archive.extractall(root / "source")
+        names = archive.namelist()
+    return names
+
+
+def zip_environment(root):
+    """Run the zip's own code (not the installed package, nor a checkout in the working
+    folder: run it from ``root``) with this interpreter."""
+    code = root / "source" / "rnnlab"
+    return dict(
+        os.environ,
+        AUTOGRADER_ROOT=str(root),
+        AUTOGRADER_PYTHON=sys.executable,
+        PYTHONPATH=f"{code}{os.pathsep}{code / 'student_template'}",
+    )
+
+
+def run_autograder(root):
+    completed = subprocess.run(
+        ["bash", str(root / "source" / "run_autograder")],
+        env=zip_environment(root), cwd=root, capture_output=True, text=True, timeout=900,
+    )  # fmt: skip
+    assert completed.returncode == 0, completed.stderr
+    return json.loads((root / "results" / "results.json").read_text())
+
+
+def assert_follows_spec(results):
+    """Gradescope's results.json: each test named and scored, a known visibility, and the
+    total the sum of the tests."""
+    assert results["stdout_visibility"] in VISIBILITIES
+    for test in results["tests"]:
+        assert set(test) == {"name", "score", "max_score", "visibility", "output"}
+        assert test["visibility"] in VISIBILITIES and 0 <= test["score"] <= test["max_score"]
+        assert isinstance(test["name"], str) and isinstance(test["output"], str)
+    assert results["score"] == sum(test["score"] for test in results["tests"])
 
 
 @pytest.fixture()
 def gradescope_tree(built, tmp_path):
-    """The zip unpacked as Gradescope does, with one partly answered submission."""
     root = tmp_path / "autograder"
-    for sub in ("source", "submission", "results"):
-        (root / sub).mkdir(parents=True)
-    with zipfile.ZipFile(built.dist_dir / "autograder" / "gradescope_autograder.zip") as archive:
-        names = archive.namelist()
-        archive.extractall(root / "source")
-    assert {"setup.sh", "run_autograder", "assignment/assignment.toml"} <= set(names)
-    assert "rnnlab/autograder/gradescope.py" in names
-    notebook = nbformat.read(built.dist_dir / "student" / built.notebook_name, as_version=4)
-    notebook.cells.append(nbformat.v4.new_code_cell("count_feedforward = 125501"))
-    nbformat.write(notebook, root / "submission" / built.notebook_name)
+    names = unpack(built.dist_dir / "autograder" / "gradescope_autograder.zip", root)
+    assert {"setup.sh", "run_autograder", "fetch_data.sh", "constraints.txt"} <= set(names)
+    assert {"assignment/assignment.toml", "rnnlab/autograder/gradescope.py"} <= set(names)
     return root
 
 
-def test_results_json_follows_gradescope_spec(gradescope_tree):
-    command = [sys.executable, "-m", "autograder.gradescope", "--root", str(gradescope_tree)]
-    command += ["--profile", "smoke", "--imdb", "generated"]
-    completed = subprocess.run(command, capture_output=True, text=True, timeout=900)
-    assert completed.returncode == 0, completed.stderr
-    results = json.loads((gradescope_tree / "results" / "results.json").read_text())
-    tests = results["tests"]
-    for test in tests:
-        assert set(test) == {"name", "score", "max_score", "visibility", "output"}
-        assert test["visibility"] in VISIBILITIES and 0 <= test["score"] <= test["max_score"]
-    assert results["score"] == sum(test["score"] for test in tests) == 4
-    by_name = {test["name"]: test for test in tests}
-    assert by_name["q1a_count (value)"]["visibility"] == "after_published"
+def test_the_zip_uses_its_own_code(gradescope_tree):
+    probe = "import autograder, lab_support; print(autograder.__file__, lab_support.__file__)"
+    completed = subprocess.run(
+        [sys.executable, "-c", probe], env=zip_environment(gradescope_tree),
+        cwd=gradescope_tree, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert completed.stdout.count(str(gradescope_tree / "source" / "rnnlab")) == 2
+
+
+@pytest.mark.slow
+def test_results_json_follows_gradescope_spec(built, gradescope_tree):
+    notebook = nbformat.read(built.dist_dir / "student" / built.notebook_name, as_version=4)
+    notebook.cells.append(nbformat.v4.new_code_cell("count_feedforward = 125501"))
+    nbformat.write(notebook, gradescope_tree / "submission" / built.notebook_name)
+    results = run_autograder(gradescope_tree)
+    assert_follows_spec(results)
+    assert results["score"] == 4
+    by_name = {test["name"]: test for test in results["tests"]}
+    assert by_name["q1a_count (value)"]["visibility"] == "after_published"  # hidden test
     assert by_name["q1a_count (answer_type)"]["visibility"] == "visible"
     assert by_name["q2 (accuracy)"]["visibility"] == "after_published"
-    assert sum(test["max_score"] for test in tests) == 84
+    assert sum(test["max_score"] for test in results["tests"]) == 84
+
+
+@pytest.mark.parametrize(
+    "name, text, expected",
+    [
+        ("rnn_lab.ipynb", "not a notebook", "is not a Jupyter notebook"),
+        ("essay.pdf", "%PDF-1.4", "Expected exactly one notebook"),
+    ],
+)
+def test_a_file_that_is_no_notebook_still_gets_a_valid_results_json(
+    gradescope_tree, name, text, expected
+):
+    (gradescope_tree / "submission" / name).write_text(text)
+    results = run_autograder(gradescope_tree)
+    assert_follows_spec(results)
+    assert results["score"] == 0 and expected in results["output"]
+
+
+def test_a_bundled_imdb_copy_is_checked_and_readable_by_the_sandbox(built, tmp_path):
+    reviews = tmp_path / "imdb.npz"
+    reviews.write_bytes(b"stand-in for the reviews")
+    root = tmp_path / "autograder"
+    unpack(write_zip(built, tmp_path / "zip" / "gs.zip", str(reviews)), root)
+    assert f'--imdb "$ROOT/{DATA_FILE}"' in (root / "source" / "run_autograder").read_text()
+    fetch = ["bash", str(root / "source" / "fetch_data.sh")]
+    subprocess.run(fetch, env=zip_environment(root), check=True)
+    copied = root / DATA_FILE
+    assert copied.read_bytes() == reviews.read_bytes() and copied.stat().st_mode & 0o004
+
+    (root / "source" / DATA_FILE).write_bytes(b"a different file")
+    failed = subprocess.run(fetch, env=zip_environment(root), capture_output=True, text=True)
+    assert failed.returncode != 0 and "does not match" in failed.stderr
+
+
+def test_keras_reviews_are_downloaded_at_setup_and_checked():
+    import lab_support
+
+    script = fetch_data_script("keras")
+    assert lab_support.IMDB_ORIGIN in script and lab_support.IMDB_SHA256 in script
+    assert "nothing to fetch" in fetch_data_script("generated")
