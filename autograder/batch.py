@@ -129,19 +129,16 @@ def record_of(submission: Submission, report: GradeReport, digest: str, run: dic
     reason = report.message if status != GRADED else (
         f"{len(failed)} test(s) failed; see the feedback file." if failed else "All tests passed."
     )  # fmt: skip
+    seconds = sum(report.seconds.get(phase, 0) for phase in ("execute", "check"))
     return {
-        "key": submission.key,
-        "file": submission.name,
-        "student": submission.student,
-        "sha256": digest,
-        **run,
+        **_identity(submission, digest, run),
         "status": status,
         "reason": reason,
         "scores": report.scores,
         "possible": report.possible,
         "total": report.auto_score,
         "feedback": f"{report.table()}\n\n{report.feedback()}",
-        "seconds": round(sum(report.seconds.get(p, 0) for p in ("execute", "check")), 1),
+        "seconds": round(seconds, 1),
     }
 
 
@@ -150,11 +147,7 @@ def failure_record(
 ) -> dict:
     """A submission that could not be graded: no points, the status and why."""
     return {
-        "key": submission.key,
-        "file": submission.name,
-        "student": submission.student,
-        "sha256": digest,
-        **run,
+        **_identity(submission, digest, run),
         "status": status,
         "reason": why,
         "scores": {q: None if config.is_manual(q) else 0.0 for q in config.points},
@@ -162,6 +155,17 @@ def failure_record(
         "total": 0.0,
         "feedback": f"Status: {status}. {why}",
         "seconds": 0.0,
+    }
+
+
+def _identity(submission: Submission, digest: str, run: dict) -> dict:
+    """Which file, whose, and under which settings: what decides whether to grade it again."""
+    return {
+        "key": submission.key,
+        "file": submission.name,
+        "student": submission.student,
+        "sha256": digest,
+        **run,
     }
 
 
@@ -251,9 +255,10 @@ def run_batch(
             submission = futures[future]
             record = future.result()
             write_atomically(batch.result_path(submission), json.dumps(record, indent=1))
+            write_feedback(batch.out, record)
             records[submission.key] = record
             counts.add(record["status"])
-            write_outputs(batch, [records[s.key] for s in submissions if s.key in records])
+            write_summaries(batch, [records[s.key] for s in submissions if s.key in records])
             progress(f"{counts.bar()}  {submission.name}: {summary(record)}")
     except BaseException:  # Ctrl-C: stop the running notebooks, keep what was saved
         stop_everything()
@@ -263,7 +268,9 @@ def run_batch(
         raise
     pool.shutdown()
     ordered = [records[submission.key] for submission in submissions]
-    write_outputs(batch, ordered)
+    for record in ordered:
+        write_feedback(batch.out, record)  # again for the resumed ones: the file may be gone
+    write_summaries(batch, ordered)
     return ordered
 
 
@@ -294,28 +301,34 @@ def summary(record: dict) -> str:
 def gradebook_csv(config: AssignmentConfig, records: list[dict]) -> str:
     """One row per submission; manual questions are left blank for the person who grades them."""
     questions = list(config.points)
+    possible = sum(config.question_points(q) for q in questions if not config.is_manual(q))
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(["file", "student", "status", "reason", *questions, "total", "possible"])
     for record in records:
-        scores = [record["scores"].get(q) for q in questions]
-        possible = sum(config.question_points(q) for q in questions if not config.is_manual(q))
-        row = [record["file"], record["student"], record["status"], record["reason"]]
-        writer.writerow([*row, *("" if s is None else f"{s:g}" for s in scores)]
-                        + [f"{record['total']:g}", f"{possible:g}"])  # fmt: skip
+        text = [record["file"], record["student"], record["status"], record["reason"]]
+        scores = ["" if (s := record["scores"].get(q)) is None else f"{s:g}" for q in questions]
+        totals = [f"{record['total']:g}", f"{possible:g}"]
+        writer.writerow([*map(spreadsheet_safe, text), *scores, *totals])
     return buffer.getvalue()
 
 
-def feedback_text(record: dict) -> str:
+def spreadsheet_safe(text: str) -> str:
+    """Text a spreadsheet will not run as a formula: file names and error messages come from
+    students, and ``=HYPERLINK(...)`` in a cell is code to Excel."""
+    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def write_feedback(out: Path, record: dict) -> None:
+    """The student's own file: points per question and every failed test's message."""
     student = f" (student {record['student']})" if record["student"] else ""
-    return f"Submission: {record['file']}{student}\n{record['feedback']}\n"
+    text = f"Submission: {record['file']}{student}\n{record['feedback']}\n"
+    write_atomically(out / FEEDBACK_DIR / f"{record['key']}.txt", text)
 
 
-def write_outputs(batch: Batch, records: list[dict]) -> None:
-    """The gradebook, each student's feedback file and the HTML report, all atomically."""
+def write_summaries(batch: Batch, records: list[dict]) -> None:
+    """The gradebook and the HTML report over ``records``, each written atomically."""
     write_atomically(batch.out / GRADEBOOK, gradebook_csv(batch.config, records))
-    for record in records:
-        write_atomically(batch.out / FEEDBACK_DIR / f"{record['key']}.txt", feedback_text(record))
     write_html_report(batch.out / REPORT, batch.config, records, write_atomically)
 
 

@@ -214,7 +214,7 @@ def main(argv: list[str] | None = None) -> int:
             hide=[args.root / "source", results_dir],
         )
     except (FileNotFoundError, RuntimeError) as error:
-        payload = {"score": 0, "output": str(error), "tests": []}
+        payload = {"score": 0, "output": str(error), "stdout_visibility": "hidden", "tests": []}
     else:
         hidden = {
             (question, test.name): test.hidden

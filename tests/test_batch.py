@@ -145,3 +145,36 @@ def test_bad_batch_arguments_are_clear_errors(small_class, tmp_path):
     (out / "results").mkdir(parents=True)
     (out / "results" / "ann.ipynb.json").write_text("{}")
     assert "out/results/ann.ipynb.json" not in [s.name for s in collect([small_class], out)]
+
+
+def test_student_text_cannot_become_a_spreadsheet_formula(tmp_path):
+    from autograder.batch import gradebook_csv
+    from autograder.config import DEFAULT_ASSIGNMENT, load_config
+
+    config = load_config(DEFAULT_ASSIGNMENT)
+    record = {
+        "file": "=HYPERLINK(\"http://x\")", "student": "", "status": "kernel-died",
+        "reason": "@SUM(1)", "scores": {}, "total": 0.0,
+    }  # fmt: skip
+    row = next(csv.DictReader(gradebook_csv(config, [record]).splitlines()))
+    assert row["file"] == '\'=HYPERLINK("http://x")' and row["reason"] == "'@SUM(1)"
+
+
+def test_a_notebook_of_another_assignment_is_told_apart():
+    import nbformat
+
+    from autograder.config import DEFAULT_ASSIGNMENT, load_config
+    from autograder.grade import wrong_assignment
+
+    config = load_config(DEFAULT_ASSIGNMENT)
+
+    def notebook(code, otter=None):
+        nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)])
+        if otter:
+            nb.metadata["otter"] = {"assignment_name": otter}
+        return nb
+
+    assert wrong_assignment(notebook("x = 1", "rnn_lab"), config) is None
+    assert "'hw3', not 'rnn_lab'" in wrong_assignment(notebook("model_lstm = 1", "hw3"), config)
+    assert wrong_assignment(notebook("model_lstm = build()"), config) is None  # rebuilt by hand
+    assert "sets none of its answers" in wrong_assignment(notebook("answer = 42"), config)
