@@ -33,7 +33,7 @@ ASSIGNMENT_DIR = "assignment"
 HIDDEN_VISIBILITY = "after_published"
 # Each grading phase stops after 4 minutes, so that two phases end inside Gradescope's
 # recommended 10-minute limit and an endless loop still gets its results.json written.
-PHASE_TIMEOUT_SECONDS = 240.0
+GRADESCOPE_PHASE_SECONDS = 240.0
 
 DATA_FILE = "data/imdb.npz"  # under the Gradescope root, readable by the sandboxed notebook
 CONSTRAINTS = "constraints.txt"
@@ -193,7 +193,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--timeout",
         type=float,
-        default=PHASE_TIMEOUT_SECONDS,
+        default=GRADESCOPE_PHASE_SECONDS,
         help="seconds per phase (default: %(default)s)",
     )
     args = parser.parse_args(argv)

@@ -101,9 +101,13 @@ QUESTIONS = {
         _layer_params(imdb_models.build_lstm_model, "LSTM"),
         "An LSTM has four gates, each as large as a SimpleRNN of the same size.",
     ),
-    "q4": ModelQuestion("model_lstm", imdb_models.build_lstm_model, specs.LSTM, False, "imdb", 32),
-    # One more epoch steadies the CNN+LSTM (20 seeds at 2 epochs hid a tail that fresh seeds
-    # showed) at no cost in wall time: its checker finishes before the LSTM's.
+    # On real reviews an LSTM that learns nothing scores up to 0.547 (0.526 by always answering
+    # "negative"); after 2 epochs the reference's lower bound fell below that, after 3 it clears it.
+    "q4": ModelQuestion(
+        "model_lstm", imdb_models.build_lstm_model, specs.LSTM, False, "imdb", 32, 1
+    ),
+    # One more epoch steadies the CNN+LSTM too (20 seeds at 2 epochs hid a tail that fresh
+    # seeds showed), at no cost in wall time: its checker finishes before the LSTM's.
     "q5": ModelQuestion(
         "model_cnn_lstm", imdb_models.build_cnn_lstm_model, specs.CNN_LSTM, False, "imdb", 32, 1
     ),
