@@ -178,3 +178,10 @@ def test_a_notebook_of_another_assignment_is_told_apart():
     assert "'hw3', not 'rnn_lab'" in wrong_assignment(notebook("model_lstm = 1", "hw3"), config)
     assert wrong_assignment(notebook("model_lstm = build()"), config) is None  # rebuilt by hand
     assert "sets none of its answers" in wrong_assignment(notebook("answer = 42"), config)
+
+
+def test_a_class_without_an_output_folder_is_refused(small_class, capsys):
+    from autograder.cli import main
+
+    assert main(["grade", str(small_class)]) == 1
+    assert "needs -o OUT" in capsys.readouterr().err
