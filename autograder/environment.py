@@ -10,7 +10,12 @@ from lab_support import IMDB_SOURCE_ENV, PROFILE_ENV
 
 
 def grading_environment(profile: str, imdb: str) -> dict[str, str]:
-    """This process' environment plus the profile and IMDB source, with TensorFlow kept quiet."""
+    """This process' environment plus the profile and IMDB source, with TensorFlow kept quiet.
+
+    A path to a local copy is made absolute: the runs it reaches start in other folders.
+    """
+    if imdb not in ("generated", "keras"):
+        imdb = str(Path(imdb).resolve())
     environment = dict(os.environ, **{PROFILE_ENV: profile, IMDB_SOURCE_ENV: imdb})
     environment.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     return environment

@@ -130,3 +130,12 @@ def test_a_profile_share_is_the_first_reviews_of_the_full_load():
     assert [list(x) for x in t_few] == [list(x) for x in t_all[:20]]
     np.testing.assert_array_equal(y_few, y_all[:50])
     np.testing.assert_array_equal(u_few, u_all[:20])
+
+
+def test_a_relative_imdb_path_reaches_runs_in_other_folders(tmp_path, monkeypatch):
+    from autograder.environment import grading_environment
+
+    monkeypatch.chdir(tmp_path)
+    environment = grading_environment("grading", "data/imdb.npz")
+    assert environment["RNNLAB_IMDB"] == str(tmp_path / "data" / "imdb.npz")
+    assert grading_environment("grading", "keras")["RNNLAB_IMDB"] == "keras"
