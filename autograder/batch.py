@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .config import AssignmentConfig
-from .environment import available_cores
+from .environment import cores_each
 from .execute import can_isolate
 from .grade import GradeError, GradeReport, grade
 from .limits import Stopped, allow_new_commands, stop_everything
@@ -63,6 +63,7 @@ def collect(inputs: list[Path], out: Path) -> list[Submission]:
     """Every file under the input folders (hidden files, checkpoints and ``out`` skipped) and
     every input file, each once, keyed by its path relative to its input."""
     found: dict[Path, str] = {}
+    out = out.resolve()
     for given in inputs:
         if not given.exists():
             raise BatchError(f"{given} does not exist.")
@@ -76,7 +77,7 @@ def collect(inputs: list[Path], out: Path) -> list[Submission]:
                 and not any(
                     part.startswith(".") or part in SKIPPED_PARTS for part in relative.parts
                 )
-                and not path.resolve().is_relative_to(out.resolve())
+                and not path.resolve().is_relative_to(out)
             ):
                 found.setdefault(path.resolve(), relative.as_posix())
     if not found:
@@ -245,7 +246,7 @@ def run_batch(
             pending.append((submission, digest))
     if records:
         progress(f"{len(records)} submission(s) already graded (--force regrades them).")
-    checkers = max(1, available_cores() // max(1, workers))
+    checkers = cores_each(workers)
     counts = Counts(total=len(submissions), done=len(records))
     progress(f"Grading {len(pending)} submission(s), {workers} at a time...")
     pool = ThreadPoolExecutor(max_workers=max(1, workers))

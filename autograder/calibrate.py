@@ -28,7 +28,7 @@ from pathlib import Path
 import psutil
 
 from .config import CALIBRATION_FILE, AssignmentConfig
-from .environment import available_cores, grading_environment, with_threads
+from .environment import available_cores, cores_each, grading_environment, with_threads
 
 Z_ONE_IN_A_HUNDRED = 2.326  # one-sided 1% point of the normal distribution
 Z_CONFIDENCE = 1.645  # one-sided 95% point
@@ -161,7 +161,7 @@ def run_seeds(
     questions: list[str], seeds: list[int], environment: dict, workers: int, progress
 ) -> dict[int, dict[str, tuple[float, int]]]:
     """Measure every seed in ``workers`` processes, each taking every ``workers``-th seed."""
-    threads = max(1, available_cores() // workers)
+    threads = cores_each(workers)
     results: dict[int, dict[str, tuple[float, int]]] = {}
     lock = threading.Lock()
 

@@ -54,3 +54,8 @@ def available_cores(cgroup: Path = Path("/sys/fs/cgroup")) -> int:
         if quota > 0 and period > 0:
             cores = min(cores, max(1, math.ceil(quota / period)))
     return cores
+
+
+def cores_each(processes: int) -> int:
+    """The cores each of ``processes`` processes running at once gets (at least one)."""
+    return max(1, available_cores() // max(1, processes))

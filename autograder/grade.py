@@ -21,7 +21,7 @@ import lab_support
 
 from .answers import ANSWERS_FILE
 from .config import AssignmentConfig
-from .environment import available_cores, grading_environment, with_threads
+from .environment import available_cores, cores_each, grading_environment, with_threads
 from .execute import Execution, InvalidSubmission, execute, read_submission
 from .limits import DEFAULT_MEMORY_GIB, PHASE_TIMEOUT_SECONDS, supervise
 from .questions import QUESTIONS, answer_names
@@ -160,7 +160,7 @@ class CheckPhase:
         """Check every auto-graded question, ``checkers`` processes at once."""
         questions = auto_questions(self.config)
         shares = checker_shares(questions, checkers)
-        environment = with_threads(self.environment, max(1, default_checkers() // len(shares)))
+        environment = with_threads(self.environment, cores_each(len(shares)))
         self.deadline = time.monotonic() + self.timeout
         logs = Path(tempfile.mkdtemp(prefix="checks-", dir=self.work))  # made after the run
 

@@ -23,7 +23,8 @@ from pathlib import Path
 import nbformat
 
 from .config import DEFAULT_CORPUS, AssignmentConfig
-from .grade import GradeReport, default_checkers, grade
+from .environment import cores_each
+from .grade import GradeReport, grade
 from .notebook import KERNELSPEC
 
 PRELUDE_FILE = "prelude.py"
@@ -133,7 +134,7 @@ def verify(
     variants = load_corpus(corpus, questions)
     prelude = (Path(corpus) / PRELUDE_FILE).read_text()
     notebooks = corpus_notebooks(variants, prelude)
-    checkers = max(1, default_checkers() // max(1, workers))  # the cores, shared out
+    checkers = cores_each(workers)  # the cores, shared out
     with tempfile.TemporaryDirectory(prefix="rnnlab-verify-") as scratch:
 
         def grade_notebook(number: int) -> list[Verdict]:
