@@ -132,9 +132,7 @@ def measure(questions: list[str], seed: int) -> dict[str, tuple[float, int]]:
     for name in questions:
         question = QUESTIONS[name]
         measure_accuracy = getattr(lab_checks, f"{question.accuracy_check}_accuracy")
-        result = measure_accuracy(
-            question.builder(), question.batch_size, seed, question.extra_epochs
-        )
+        result = measure_accuracy(question.builder(), seed=seed, **question.training())
         results[name] = (result.accuracy, result.examples)
     return results
 

@@ -121,6 +121,27 @@ def test_training_helper_rejects_an_unbuilt_model():
         lab_support.fit_model(None, data, epochs=1, batch_size=32)
 
 
+def test_a_grading_run_skips_the_notebooks_own_training(monkeypatch, capsys):
+    """The checker trains its own fresh copy, so the notebook's training would be wasted time."""
+    monkeypatch.setenv(lab_support.PROFILE_ENV, "grading")
+    data = lab_support.load_imdb("generated", lab_support.PROFILES["smoke"])
+    model = imdb_models.build_feedforward_model()
+    weights = [w.copy() for w in model.get_weights()]
+    history = lab_support.fit_model(model, data, epochs=2, batch_size=32)
+    assert history.epoch == [] and "training skipped" in capsys.readouterr().out
+    assert all(np.array_equal(a, b) for a, b in zip(weights, model.get_weights(), strict=True))
+
+
+def test_a_smoke_run_trains_one_epoch_on_a_capped_share(monkeypatch, capsys):
+    monkeypatch.setenv(lab_support.PROFILE_ENV, "smoke")
+    data = lab_support.load_imdb("generated", lab_support.PROFILES["smoke"])
+    history = lab_support.fit_model(
+        imdb_models.build_feedforward_model(), data, epochs=3, batch_size=32
+    )
+    assert history.epoch == [0] and history.params["steps"] == 2  # 64 examples, 32 a batch
+    assert "[smoke profile, 64 training reviews] test accuracy" in capsys.readouterr().out
+
+
 def test_a_profile_share_is_the_first_reviews_of_the_full_load():
     """Loading only a profile's share keeps the same reviews Keras' full load starts with."""
     raw = lab_support.generate_raw_imdb(train_reviews=300, test_reviews=200, seed=7)
