@@ -131,7 +131,7 @@ def measure(questions: list[str], seed: int) -> dict[str, tuple[float, int]]:
     results = {}
     for name in questions:
         question = QUESTIONS[name]
-        measure_accuracy = getattr(lab_checks, f"{question.accuracy_check}_accuracy")
+        measure_accuracy = lab_checks.MEASUREMENTS[question.accuracy_check]
         result = measure_accuracy(question.builder(), seed=seed, **question.training())
         results[name] = (result.accuracy, result.examples)
     return results

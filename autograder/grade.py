@@ -136,10 +136,18 @@ def default_checkers() -> int:
 
 
 def checker_shares(questions: list[str], checkers: int) -> list[list[str]]:
-    """Deal the questions that train a model round-robin, so each checker trains as much."""
+    """Deal the questions that train a model so that each checker trains about as long: the
+    longest first, each to the checker with the least so far. The rest go to the first
+    checker, ahead of its training; each share stays in notebook order."""
     training = [q for q in questions if getattr(QUESTIONS[q], "accuracy_check", None)]
-    shares = [training[index :: max(1, checkers)] for index in range(max(1, checkers))]
-    shares = [share for share in shares if share] or [[]]
+    count = max(1, min(checkers, len(training)))
+    shares: list[list[str]] = [[] for _ in range(count)]
+    loads = [0.0] * count
+    for question in sorted(training, key=lambda q: -QUESTIONS[q].check_seconds):
+        lightest = loads.index(min(loads))
+        shares[lightest].append(question)
+        loads[lightest] += QUESTIONS[question].check_seconds
+    shares = [sorted(share, key=training.index) for share in shares]
     shares[0] = [q for q in questions if q not in training] + shares[0]
     return shares
 

@@ -217,46 +217,43 @@ def adder_accuracy(
     return Measurement(accuracy, examples, f"{epochs} epoch(s) on {len(training.pairs)} problems")
 
 
-def check_imdb_accuracy(
+MEASUREMENTS = {"imdb": imdb_accuracy, "adder": adder_accuracy}
+# What a failed accuracy check tells the student, per task: what was scored, where to look.
+FEEDBACK = {
+    "imdb": (
+        "labelled {accuracy:.1%} of {examples} held-out reviews correctly",
+        "the layers in between: their order, their sizes and anything you added",
+    ),
+    "adder": (
+        f"wrote {{accuracy:.1%}} of the answer characters of {FRESH_ADDITIONS} new problems right",
+        "the encoder and decoder: their sizes and what each one reads",
+    ),
+}
+
+
+def check_accuracy(
     model,
     name: str,
     spec: dict,
+    task: str,
     thresholds: dict[str, dict[str, float]],
     batch_size: int,
     extra_epochs: int = 0,
     train_share: float = 1.0,
 ) -> None:
-    """A fresh copy of the model, trained within the profile's budget, beats the threshold."""
+    """A fresh copy of the model, trained within the profile's budget for ``task`` ("imdb" or
+    "adder"), beats the threshold for the data it was measured on."""
     _check_trainable(model, name, spec)
-    threshold, profile_name = _threshold(thresholds, lab_support.imdb_source_kind())
-    result = imdb_accuracy(model, batch_size, extra_epochs=extra_epochs, train_share=train_share)
+    data_kind = lab_support.imdb_source_kind() if task == "imdb" else lab_support.GENERATED_SOURCE
+    threshold, profile_name = _threshold(thresholds, data_kind)
+    result = MEASUREMENTS[task](
+        model, batch_size, extra_epochs=extra_epochs, train_share=train_share
+    )
     if result.accuracy < threshold:
+        scored, where_to_look = FEEDBACK[task]
         _fail(
             f"A fresh copy of `{name}`, trained for {result.budget} ({profile_name} profile), "
-            f"labelled {result.accuracy:.1%} of {result.examples} held-out reviews correctly; "
-            f"it needs at least {threshold:.1%}. Its output layer and loss are right, so look at "
-            "the layers in between: their order, their sizes and anything you added."
-        )
-
-
-def check_adder_accuracy(
-    model,
-    name: str,
-    spec: dict,
-    thresholds: dict[str, dict[str, float]],
-    batch_size: int,
-    extra_epochs: int = 0,
-    train_share: float = 1.0,
-) -> None:
-    """A fresh copy, trained within the profile's budget, solves fresh additions."""
-    _check_trainable(model, name, spec)
-    threshold, profile_name = _threshold(thresholds, lab_support.GENERATED_SOURCE)
-    result = adder_accuracy(model, batch_size, extra_epochs=extra_epochs, train_share=train_share)
-    if result.accuracy < threshold:
-        _fail(
-            f"A fresh copy of `{name}`, trained for {result.budget} ({profile_name} profile), "
-            f"wrote {result.accuracy:.1%} of the answer characters of {FRESH_ADDITIONS} new "
-            f"problems right; it needs at least {threshold:.1%}. Its output layer and loss are "
-            "right, so look at "
-            "the encoder and decoder: their sizes and what each one reads."
+            f"{scored.format(accuracy=result.accuracy, examples=result.examples)}; it needs at "
+            f"least {threshold:.1%}. Its output layer and loss are right, so look at "
+            f"{where_to_look}."
         )

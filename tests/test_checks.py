@@ -116,14 +116,15 @@ def test_output_shape_check():
 
 
 def test_accuracy_check_passes_a_learner_and_fails_a_chance_model():
-    lab_checks.check_imdb_accuracy(
-        imdb_models.build_cnn_model(), "model_cnn", specs.CNN, SMOKE, batch_size=128
+    lab_checks.check_accuracy(
+        imdb_models.build_cnn_model(), "model_cnn", specs.CNN, "imdb", SMOKE, batch_size=128
     )
     with pytest.raises(lab_checks.CheckFailed, match="needs at least 65.0%"):
-        lab_checks.check_imdb_accuracy(
+        lab_checks.check_accuracy(
             imdb_models.build_feedforward_model(),
             "model_feedforward",
             specs.FEEDFORWARD,
+            "imdb",
             SMOKE,
             batch_size=128,
         )
@@ -132,7 +133,7 @@ def test_accuracy_check_passes_a_learner_and_fails_a_chance_model():
 def test_accuracy_check_trains_a_fresh_copy_not_the_students_weights():
     model = imdb_models.build_cnn_model()
     before = [weight.copy() for weight in model.get_weights()]
-    lab_checks.check_imdb_accuracy(model, "model_cnn", specs.CNN, SMOKE, batch_size=128)
+    lab_checks.check_accuracy(model, "model_cnn", specs.CNN, "imdb", SMOKE, batch_size=128)
     assert all((a == b).all() for a, b in zip(before, model.get_weights(), strict=True))
 
 
@@ -143,17 +144,18 @@ def test_adder_accuracy_is_not_trained_for_a_model_whose_answers_cannot_be_score
     )  # fmt: skip
     model.compile(loss="categorical_crossentropy", optimizer="adam")
     with pytest.raises(lab_checks.CheckFailed, match="outputs shape \\(12,\\) per example"):
-        lab_checks.check_adder_accuracy(
-            model, "model_adder", specs.ADDER, {"smoke": {"generated": 0.0}}, 64
+        lab_checks.check_accuracy(
+            model, "model_adder", specs.ADDER, "adder", {"smoke": {"generated": 0.0}}, 64
         )
 
 
 def test_missing_threshold_is_reported_as_the_graders_problem():
     with pytest.raises(RuntimeError, match="no accuracy threshold for the 'smoke' profile"):
-        lab_checks.check_imdb_accuracy(
+        lab_checks.check_accuracy(
             imdb_models.build_cnn_model(),
             "model_cnn",
             specs.CNN,
+            "imdb",
             {"grading": {"imdb": 0.6}},
             batch_size=128,
         )

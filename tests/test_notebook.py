@@ -38,6 +38,7 @@ def test_solution_cells_hold_the_reference_bodies():
 
 def test_hidden_tests_are_marked_and_carry_thresholds():
     hidden = [cell.source for cell in master().cells if cell.source.startswith("# HIDDEN")]
-    assert any("check_imdb_accuracy(model_cnn" in source for source in hidden)
-    assert any("check_adder_accuracy(model_adder" in source for source in hidden)
+    assert any("check_accuracy(model_cnn, 'model_cnn'" in source for source in hidden)
+    assert any("check_accuracy(model_adder, 'model_adder'" in source for source in hidden)
+    assert any("task='adder'" in source for source in hidden)
     assert any("expected=125501" in source for source in hidden)
