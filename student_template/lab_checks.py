@@ -161,37 +161,28 @@ def _threshold(thresholds: dict[str, dict[str, float]], data_kind: str) -> tuple
 
 
 def imdb_accuracy(
-    model,
-    batch_size: int,
-    seed: int = CHECK_SEED,
-    extra_epochs: int = 0,
-    train_share: float = 1.0,
+    model, batch_size: int, seed: int = CHECK_SEED, extra_epochs: int = 0
 ) -> Measurement:
     """Train a fresh copy within the active profile's budget; its held-out accuracy.
 
-    ``extra_epochs`` and ``train_share`` (of the profile's training reviews) adjust the
-    budget per model. The checks and the threshold calibration both measure through here,
-    so a threshold is calibrated against exactly the training a grading run does.
+    The checks and the threshold calibration both measure through here, so a threshold
+    is calibrated against exactly the training a grading run does.
     """
     profile = lab_support.active_profile()
     lab_support.set_seeds(seed)
     data = lab_support.load_imdb(profile=profile)
-    reviews = round(len(data.x_train) * train_share)
-    x_train, y_train = data.x_train[:reviews], data.y_train[:reviews]
     trainee = fresh_copy(model)
     epochs = profile.check_epochs + extra_epochs
-    trainee.fit(x_train, y_train, epochs=epochs, batch_size=batch_size, verbose=0)
+    trainee.fit(data.x_train, data.y_train, epochs=epochs, batch_size=batch_size, verbose=0)
     scores = np.asarray(trainee.predict(data.x_test, batch_size=PREDICT_BATCH, verbose=0))[:, 0]
     accuracy = float(np.mean((scores > 0.5) == (data.y_test == 1)))
-    return Measurement(accuracy, len(data.y_test), f"{epochs} epoch(s) on {reviews} reviews")
+    return Measurement(
+        accuracy, len(data.y_test), f"{epochs} epoch(s) on {len(data.x_train)} reviews"
+    )
 
 
 def adder_accuracy(
-    model,
-    batch_size: int,
-    seed: int = CHECK_SEED,
-    extra_epochs: int = 0,
-    train_share: float = 1.0,
+    model, batch_size: int, seed: int = CHECK_SEED, extra_epochs: int = 0
 ) -> Measurement:
     """Train a fresh copy within the profile's budget; its accuracy per answer character.
 
@@ -202,8 +193,7 @@ def adder_accuracy(
     """
     profile = lab_support.active_profile()
     lab_support.set_seeds(seed)
-    problems = round(profile.adder_problems * train_share)
-    training = lab_support.load_additions(problems, seed=seed, train_fraction=1.0)
+    training = lab_support.load_additions(profile.adder_problems, seed=seed, train_fraction=1.0)
     fresh_pairs = lab_support.addition_pairs(
         FRESH_ADDITIONS, seed=seed + 1, exclude=frozenset(training.pairs)
     )
@@ -239,16 +229,13 @@ def check_accuracy(
     thresholds: dict[str, dict[str, float]],
     batch_size: int,
     extra_epochs: int = 0,
-    train_share: float = 1.0,
 ) -> None:
     """A fresh copy of the model, trained within the profile's budget for ``task`` ("imdb" or
     "adder"), beats the threshold for the data it was measured on."""
     _check_trainable(model, name, spec)
     data_kind = lab_support.imdb_source_kind() if task == "imdb" else lab_support.GENERATED_SOURCE
     threshold, profile_name = _threshold(thresholds, data_kind)
-    result = MEASUREMENTS[task](
-        model, batch_size, extra_epochs=extra_epochs, train_share=train_share
-    )
+    result = MEASUREMENTS[task](model, batch_size, extra_epochs=extra_epochs)
     if result.accuracy < threshold:
         scored, where_to_look = FEEDBACK[task]
         _fail(
