@@ -44,7 +44,7 @@ class ModelQuestion:
     extra_epochs: int = 0  # beyond the profile's check epochs, for a cheap but noisy check
     check_seconds: float = 0.0  # its accuracy check on one core, measured; deals out the work
 
-    def training(self) -> dict[str, int | float]:
+    def training(self) -> dict[str, int]:
         """How the accuracy check trains a fresh copy: keyword arguments of its measurement."""
         return {
             "batch_size": self.batch_size,
