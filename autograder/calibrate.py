@@ -1,7 +1,8 @@
 """``rnnlab calibrate``: accuracy thresholds from many seeded runs of the reference solution.
 
 Each run trains fresh copies of the reference models exactly as the hidden accuracy tests
-do (``lab_checks.imdb_accuracy`` / ``adder_accuracy``), only with another seed. The
+do (``lab_checks.imdb_accuracy`` / ``adder_accuracy``), only with another seed and always
+for the whole budget (a test stops as soon as its threshold is reached). The
 threshold for a question is a statistical lower bound of those accuracies (``RULE``), so
 the reference fails about 1 grading run in 100 or fewer; ``--validate`` measures that rate
 on fresh seeds. Results, with how they were obtained, go to ``calibration.toml`` in the

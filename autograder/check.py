@@ -4,11 +4,6 @@ Run as ``python -m autograder.check ANSWERS RESULTS --assignment DIR --questions
 It rebuilds each answer from data (``autograder.answers``), runs each question's tests (the
 same ``lab_checks`` calls the notebook's otter tests make) and appends one JSON line per
 event to RESULTS as it goes, so a crash loses at most the question being checked.
-
-With ``--wait`` it first prepares what needs no answer (Keras, the tests, the reviews it will
-train on), then waits for "go" on its input before it reads ANSWERS: the grader starts it
-while the notebook is still running. End of input instead of "go": it exits, checking nothing.
-RESULTS is created before ANSWERS is read: without it, the checker never reached them.
 """
 
 from __future__ import annotations
@@ -19,11 +14,9 @@ import sys
 import time
 from pathlib import Path
 
-import lab_support
-
 from .answers import Unreadable, read_answers
 from .config import load_config
-from .questions import QUESTIONS, TestSpec, answer_names, question_tests
+from .questions import answer_names, question_tests
 
 
 def run_test(code: str, answers: dict) -> tuple[bool, str]:
@@ -49,23 +42,12 @@ def unreadable_answer(name: str, answers: dict) -> str | None:
     return "Your answer could not be read: " + "; ".join(reasons) if reasons else None
 
 
-def prepare(questions: list[str]) -> None:
-    """Do what the checks of ``questions`` need before any answer: import Keras and
-    ``lab_checks``, and load the reviews they train on into ``lab_support``'s cache."""
-    import keras  # noqa: F401
-
-    import lab_checks  # noqa: F401
-
-    if any(getattr(QUESTIONS[q], "accuracy_check", None) == "imdb" for q in questions):
-        lab_support.load_imdb()
-
-
-def check_question(name: str, tests: list[TestSpec], config, answers: dict, emit) -> None:
-    """Emit a result line for each of the ``tests`` of question ``name``."""
+def check_question(name: str, config, answers: dict, emit) -> None:
+    """Emit a result line for every test of question ``name``."""
     emit({"event": "start", "question": name})
     started = time.perf_counter()
     unreadable = unreadable_answer(name, answers)
-    for test in tests:
+    for test in question_tests(name, config):
         if unreadable:
             passed, message = False, unreadable
         else:
@@ -91,25 +73,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("results", type=Path)
     parser.add_argument("--assignment", type=Path, required=True)
     parser.add_argument("--questions", nargs="+", required=True)
-    parser.add_argument("--wait", action="store_true", help='prepare, then wait for "go"')
     args = parser.parse_args(argv)
 
     config = load_config(args.assignment)
-    tests = {question: question_tests(question, config) for question in args.questions}
-    if args.wait:
-        prepare(args.questions)
-        if sys.stdin.readline().strip() != "go":
-            return 0
     names = sorted({variable for question in args.questions for variable in answer_names(question)})
+    answers = read_answers(args.answers, names)
     with open(args.results, "x") as results:  # a file planted beforehand is refused
 
         def emit(event: dict) -> None:
             results.write(json.dumps(event) + "\n")
             results.flush()
 
-        answers = read_answers(args.answers, names)
         for question in args.questions:
-            check_question(question, tests[question], config, answers, emit)
+            check_question(question, config, answers, emit)
     return 0
 
 

@@ -8,13 +8,11 @@
 
 from __future__ import annotations
 
-import functools
 import json
 import re
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,7 +23,7 @@ from .answers import ANSWERS_FILE
 from .config import AssignmentConfig
 from .environment import available_cores, cores_each, grading_environment, with_threads
 from .execute import Execution, InvalidSubmission, execute, read_submission
-from .limits import DEFAULT_MEMORY_GIB, PHASE_TIMEOUT_SECONDS, Hold, supervise
+from .limits import DEFAULT_MEMORY_GIB, PHASE_TIMEOUT_SECONDS, supervise
 from .questions import QUESTIONS, answer_names
 
 SUBMISSION_SUFFIXES = (".ipynb", ".zip")
@@ -163,48 +161,29 @@ class CheckPhase:
     environment: dict[str, str]
     timeout: float  # for the whole phase, all checker processes and restarts included
     memory: int  # bytes, per checker process
-    seconds: dict[str, float] = field(default_factory=dict)  # question or "check" -> time
+    seconds: dict[str, float] = field(default_factory=dict)  # question -> checking time
     deadline: float = 0.0  # time.monotonic() at which the phase stops, set by run()
 
-    def run(
-        self, checkers: int, execute_phase: Callable[[], Execution]
-    ) -> tuple[Execution, list[TestResult]]:
-        """Run ``execute_phase``, which writes the answers, then check every auto-graded
-        question, ``checkers`` processes at once.
-
-        The checkers start first and wait: they import Keras and load their data while the
-        notebook runs (about 5 s of a grade), and read the answers only once it has ended.
-        """
+    def run(self, checkers: int) -> list[TestResult]:
+        """Check every auto-graded question, ``checkers`` processes at once."""
         questions = auto_questions(self.config)
         shares = checker_shares(questions, checkers)
         environment = with_threads(self.environment, cores_each(len(shares)))
-        logs = Path(tempfile.mkdtemp(prefix="checks-", dir=self.work))
-        answers_ready = Hold()
+        self.deadline = time.monotonic() + self.timeout
+        logs = Path(tempfile.mkdtemp(prefix="checks-", dir=self.work))  # made after the run
+
+        def check(number: int) -> list[TestResult]:
+            return self.check_share(shares[number], logs / f"share-{number}", environment)
+
         with ThreadPoolExecutor(max_workers=len(shares)) as pool:
-            checks = [
-                pool.submit(
-                    self.check_share, share, logs / f"share-{n}", environment, answers_ready
-                )
-                for n, share in enumerate(shares)
-            ]
-            try:
-                execution = execute_phase()
-            except BaseException:
-                answers_ready.cancel()
-                raise
-            released = time.monotonic()
-            self.deadline = released + self.timeout
-            answers_ready.release()
-            found = [result for check in checks for result in check.result()]
-        self.seconds["check"] = round(time.monotonic() - released, 1)
-        return execution, sorted(found, key=lambda result: questions.index(result.question))
+            found = [result for share in pool.map(check, range(len(shares))) for result in share]
+        return sorted(found, key=lambda result: questions.index(result.question))
 
     def check_share(
-        self, remaining: list[str], log_prefix: Path, environment: dict[str, str], hold: Hold
+        self, remaining: list[str], log_prefix: Path, environment: dict[str, str]
     ) -> list[TestResult]:
-        """Check ``remaining`` in one checker process, held by ``hold`` until the answers are
-        ready; if it dies on an answer, score that question 0 and start a fresh checker for
-        the rest. Nothing is checked if ``hold`` is cancelled."""
+        """Check ``remaining`` in one checker process; if it dies on an answer, score that
+        question 0 and start a fresh checker for the rest."""
         config = self.config
         results: list[TestResult] = []
         for attempt in range(len(remaining) + 1):
@@ -215,18 +194,8 @@ class CheckPhase:
                 sys.executable, "-m", "autograder.check", str(self.work / ANSWERS_FILE), str(log),
                 "--assignment", str(config.folder), "--questions", *remaining,
             ]  # fmt: skip
-            if attempt == 0:  # the later ones start after the answers are ready
-                outcome = supervise(
-                    [*command, "--wait"], self.work, environment, self.timeout, self.memory, hold
-                )
-                hold.wait()
-                if not hold.released:
-                    return []
-                if not log.exists():  # it died before it reached the answers, not their fault
-                    continue
-            else:
-                time_left = max(1.0, self.deadline - time.monotonic())
-                outcome = supervise(command, self.work, environment, time_left, self.memory)
+            time_left = max(1.0, self.deadline - time.monotonic())
+            outcome = supervise(command, self.work, environment, time_left, self.memory)
             events = (
                 [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
             )
@@ -302,10 +271,11 @@ def grade(
     if mismatch := wrong_assignment(notebook, config):
         return _report(config, submission, ("wrong-assignment", mismatch, "not run"), [])
     names = sorted({name for question in auto_questions(config) for name in answer_names(question)})
+    seconds: dict[str, float] = {}
     with tempfile.TemporaryDirectory(prefix="rnnlab-grade-") as scratch:
         work = Path(scratch)
-        execute_phase = functools.partial(
-            execute,
+        started = time.perf_counter()
+        execution: Execution = execute(
             notebook,
             names,
             support_files=[Path(lab_support.__file__)],
@@ -316,8 +286,10 @@ def grade(
             timeout=timeout,
             memory=memory,
         )
+        seconds["execute"] = round(time.perf_counter() - started, 1)
+        started = time.perf_counter()
         phase = CheckPhase(config, work, grading_environment(profile, imdb), timeout, memory)
-        execution, results = phase.run(checkers or default_checkers(), execute_phase)
-    seconds = {"execute": round(execution.seconds, 1), **phase.seconds}
+        results = phase.run(checkers or default_checkers())
+        seconds.update(phase.seconds, check=round(time.perf_counter() - started, 1))
     info = (execution.status, execution.message, execution.isolation)
     return _report(config, submission, info, results, seconds)

@@ -65,60 +65,23 @@ def allow_new_commands() -> None:
     _stopping.clear()
 
 
-class Hold:
-    """Keeps started commands waiting until what they need is ready (``release``) or will never
-    be (``cancel``): they can import and load meanwhile."""
-
-    def __init__(self) -> None:
-        self._decided = threading.Event()
-        self.released = False
-
-    def release(self) -> None:
-        self.released = True
-        self._decided.set()
-
-    def cancel(self) -> None:
-        self._decided.set()
-
-    def wait(self, seconds: float | None = None) -> bool:
-        """Whether it was released or cancelled within ``seconds`` (None: no limit)."""
-        return self._decided.wait(seconds)
-
-
-def _end_hold(process: subprocess.Popen, released: bool) -> None:
-    """Tell a held command to go on ("go") or to give up (end of input)."""
-    with contextlib.suppress(OSError):  # it may have ended already
-        if released:
-            process.stdin.write(b"go\n")
-        process.stdin.close()
-
-
 def supervise(
-    command: list[str],
-    cwd: Path,
-    environment: dict,
-    timeout: float,
-    memory: int,
-    hold: Hold | None = None,
+    command: list[str], cwd: Path, environment: dict, timeout: float, memory: int
 ) -> Outcome:
     """Run ``command`` in its own process group; kill the group at the time or memory limit.
 
     Its stderr goes to a file, not a pipe, so a process that writes a lot cannot block on it.
-    With ``hold``, the command reads one line from its input: "go" once ``hold`` is released,
-    or the end of input if it is cancelled; its time limit counts from then.
     """
     if _stopping.is_set():
         raise Stopped("grading was interrupted")
     started = time.monotonic()
     peak = 0
-    held = hold is not None
     with (
         tempfile.TemporaryFile() as stderr_file,
         subprocess.Popen(
             command,
             cwd=cwd,
             env=environment,
-            stdin=subprocess.PIPE if held else subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=stderr_file,
             start_new_session=True,
@@ -131,17 +94,13 @@ def supervise(
             peak = max(peak, tree_rss(watched))
             if peak > memory:
                 verdict = "out-of-memory"
-            elif not held and time.monotonic() - started > timeout:
+            elif time.monotonic() - started > timeout:
                 verdict = "timeout"
             if verdict:
                 os.killpg(process.pid, signal.SIGKILL)
                 break
-            if held and hold.wait(POLL_SECONDS):
-                _end_hold(process, hold.released)
-                held, started = False, time.monotonic()
-            elif not held:
-                with contextlib.suppress(subprocess.TimeoutExpired):
-                    process.wait(POLL_SECONDS)  # returns as soon as it ends
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(POLL_SECONDS)  # returns as soon as it ends
         if _stopping.is_set():
             stop_everything()
         process.wait()

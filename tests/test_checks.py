@@ -130,6 +130,16 @@ def test_accuracy_check_passes_a_learner_and_fails_a_chance_model():
         )
 
 
+@pytest.mark.parametrize(
+    "enough, epochs",
+    [(None, 3), (0.0, 1), (1.01, 3)],  # calibration; any model reaches 0; none reaches 1.01
+)
+def test_accuracy_training_stops_once_the_accuracy_asked_for_is_reached(enough, epochs):
+    model = imdb_models.build_feedforward_model()  # the smoke profile trains 3 epochs
+    measured = lab_checks.imdb_accuracy(model, batch_size=128, enough=enough)
+    assert measured.budget.startswith(f"{epochs} epoch(s)") and 0 <= measured.accuracy <= 1
+
+
 def test_accuracy_check_trains_a_fresh_copy_not_the_students_weights():
     model = imdb_models.build_cnn_model()
     before = [weight.copy() for weight in model.get_weights()]
