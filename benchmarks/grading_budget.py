@@ -1,13 +1,14 @@
 """The grading budget in figures: wall time and peak memory of `rnnlab grade`, and full / grading.
 
 Usage: python benchmarks/grading_budget.py [--runs 3] [--profile grading] [--imdb generated]
-       [--sample 256]
+       [--sample 256] [--estimates 3]
 
 Builds once into a temporary copy of the assignment, then grades the solution notebook and
 the untouched student notebook ``--runs`` times each, polling the whole process tree for the
 largest single process' RSS and the tree's total. The full profile's training time is
 extrapolated from timing each exercise's fit on ``--sample`` examples for one epoch
-(labelled as such: it is not a measured full run).
+(labelled as such: it is not a measured full run); the median of ``--estimates`` such
+extrapolations, which vary by a fifth from one to the next on a shared machine.
 """
 
 from __future__ import annotations
@@ -131,16 +132,24 @@ def main() -> None:
     parser.add_argument("--profile", default="grading")
     parser.add_argument("--imdb", default="generated")
     parser.add_argument("--sample", type=int, default=256)
+    parser.add_argument(
+        "--estimates", type=int, default=3, help="extrapolations to take the median of"
+    )
     args = parser.parse_args()
     figures = grade_runs(args) if args.runs else {}
-    print("full-profile training, extrapolated from samples:", flush=True)
-    full = full_training_seconds(args.sample)
+    estimates = []
+    for estimate in range(1, args.estimates + 1):
+        print(f"full-profile training, extrapolated from samples ({estimate}):", flush=True)
+        estimates.append(full_training_seconds(args.sample))
+        print(f"  in all: {estimates[-1] / 60:.1f} min", flush=True)
+    full = statistics.median(estimates)
     print(f"\nprofile {args.profile}, data {args.imdb}; medians of {args.runs} runs")
     for label, (wall, largest, tree) in figures.items():
         print(
             f"grade {label:<10} {wall:6.0f} s   largest process {largest:.2f} GiB   tree {tree:.2f} GiB"
         )
-    print(f"full-profile training (extrapolated): {full / 60:.0f} min")
+    shown = ", ".join(f"{seconds / 60:.1f}" for seconds in estimates)
+    print(f"full-profile training (extrapolated, median of {shown}): {full / 60:.0f} min")
     if figures:
         print(f"full / grading (solution) time ratio: {full / figures['solution'][0]:.0f}")
 
