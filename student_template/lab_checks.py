@@ -167,8 +167,8 @@ def _train_and_score(
 
     With ``enough``, it is also scored after each earlier epoch, and training stops as soon
     as it reaches ``enough``: a check asks whether a fresh copy reaches its threshold within
-    the budget, and one that has reached it need not train on (the reference LSTM does after
-    1 of its 3 epochs). Thresholds are calibrated on the last epoch alone, so these earlier
+    the budget, and one that has reached it need not train on (the reference CNN does after
+    1 of its 2 epochs). Thresholds are calibrated on the last epoch alone, so these earlier
     looks can only lower the rate at which a correct model fails.
     """
     import keras
