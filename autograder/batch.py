@@ -27,8 +27,9 @@ from pathlib import Path
 
 from .config import AssignmentConfig
 from .environment import cores_each
-from .execute import can_isolate
+from .execute import GRADER_ERROR
 from .grade import GradeError, GradeReport, grade
+from .isolation import Isolation, probe
 from .limits import Stopped, allow_new_commands, stop_everything
 from .report import write_html_report
 
@@ -44,7 +45,6 @@ STUDENT_ID_PATTERNS = (
     re.compile(r"(?:^|/)[a-z]+_(?:late_)?(\d+)_\d+_[^/]*$"),
 )
 GRADED = "graded"
-GRADER_ERROR = "grader-error"  # a fault of ours; a rerun tries again
 
 
 class BatchError(ValueError):
@@ -151,7 +151,9 @@ def failure_record(
         **_identity(submission, digest, run),
         "status": status,
         "reason": why,
-        "scores": {q: None if config.is_manual(q) else 0.0 for q in config.points},
+        "scores": {
+            q: None if config.is_manual(q) or status == GRADER_ERROR else 0.0 for q in config.points
+        },
         "possible": {q: config.question_points(q) for q in config.points},
         "total": 0.0,
         "feedback": f"Status: {status}. {why}",
@@ -181,6 +183,7 @@ class Batch:
     timeout: float | None  # per phase of each submission
     memory: int  # bytes per process tree of a phase
     hide: list[Path]  # folders no notebook may see: the inputs and ``out``
+    isolation: Isolation  # the level notebooks run at (``isolation.probe``)
 
     @property
     def run_settings(self) -> dict:
@@ -214,6 +217,7 @@ class Batch:
                 memory=self.memory,
                 hide=self.hide,
                 checkers=checkers,
+                isolation=self.isolation,
             )
         except GradeError as error:
             return failure_record(submission, self.config, digest, run, "invalid-file", str(error))
@@ -309,7 +313,8 @@ def gradebook_csv(config: AssignmentConfig, records: list[dict]) -> str:
     for record in records:
         text = [record["file"], record["student"], record["status"], record["reason"]]
         scores = ["" if (s := record["scores"].get(q)) is None else f"{s:g}" for q in questions]
-        totals = [f"{record['total']:g}", f"{possible:g}"]
+        total = "" if record["status"] == GRADER_ERROR else f"{record['total']:g}"
+        totals = [total, f"{possible:g}"]
         writer.writerow([*map(spreadsheet_safe, text), *scores, *totals])
     return buffer.getvalue()
 
@@ -330,7 +335,7 @@ def write_feedback(out: Path, record: dict) -> None:
 def write_summaries(batch: Batch, records: list[dict]) -> None:
     """The gradebook and the HTML report over ``records``, each written atomically."""
     write_atomically(batch.out / GRADEBOOK, gradebook_csv(batch.config, records))
-    write_html_report(batch.out / REPORT, batch.config, records, write_atomically)
+    write_html_report(batch.out / REPORT, batch.config, records, write_atomically, batch.isolation)
 
 
 def closing_summary(records: list[dict], seconds: float) -> str:
@@ -377,16 +382,15 @@ def grade_class(
         raise BatchError(f"The output {out} is a file, not a folder.")
     submissions = collect(inputs, out)
     hide = [out, *(path if path.is_dir() else path.parent for path in inputs)]
-    if can_isolate():
+    if os.geteuid() == 0:  # the levels that hide folders need root (autograder.isolation)
         check_hideable(hide)
-    else:
-        progress(
-            "WARNING: notebooks are isolated by folder only on this machine, so a hostile one "
-            "could reach other submissions or the output folder. Grade as root with the grader "
-            "installed in a virtual environment made from a system-wide Python to isolate them."
-        )
     out.mkdir(parents=True, exist_ok=True)
-    batch = Batch(config, out, profile, imdb, timeout, memory, [p.resolve() for p in hide])
+    hide = [path.resolve() for path in hide]
+    isolation = probe(tuple(path.resolve() for path in [config.folder, *hide]))
+    progress(f"Isolation: notebooks {isolation.description}.")
+    if isolation.degraded:
+        progress(isolation.warning())
+    batch = Batch(config, out, profile, imdb, timeout, memory, hide, isolation)
     started = time.perf_counter()
     records = run_batch(batch, submissions, workers=workers, force=force, progress=progress)
     progress(closing_summary(records, time.perf_counter() - started))

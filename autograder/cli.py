@@ -88,6 +88,8 @@ def grade_main(args: argparse.Namespace) -> None:
     print(report.table())
     print(report.feedback())
     print(report.timing())
+    if not report.graded:
+        raise RuntimeError("the grader failed (status grader-error); rerun to grade it")
 
 
 def grade_class_main(args: argparse.Namespace) -> None:

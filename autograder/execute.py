@@ -1,24 +1,21 @@
 """Phase 1 (untrusted): run a submission in a sandbox and export its answers as data.
 
 The sandbox is a fresh temporary folder holding only the notebook and ``lab_support.py``.
-Where the grader runs as root and Linux allows it, the notebook runs as a user id of its own
-(no account, no other process or file uses it, so notebooks graded side by side cannot reach
-each other's folders), in its own network namespace (loopback only) and its own mount
-namespace in which the assignment folder and the grader's output folders are hidden, and its
-own process namespace, so it cannot list the grader's processes or read their command lines. Elsewhere it runs as the
-grader's user, isolated by folder only, and the result says so. A wall-clock limit and a
-memory limit (resident memory of the whole process tree) apply either way.
+The notebook runs at the strongest isolation level this machine really allows
+(``autograder.isolation``): a user id of its own (no account, no other process or file uses
+it, so notebooks graded side by side cannot reach each other's folders), with namespaces of
+its own where root has CAP_SYS_ADMIN; as the grader's user, isolated by folder only,
+elsewhere. The result says which. A wall-clock limit and a memory limit (resident memory of
+the whole process tree) apply either way. A sandbox that fails to start is the grader's
+fault: status ``grader-error``, the notebook not run.
 """
 
 from __future__ import annotations
 
-import functools
 import os
 import secrets
-import shlex
 import shutil
 import stat
-import subprocess
 import sys
 import tempfile
 import time
@@ -32,11 +29,10 @@ import nbformat
 from . import sandbox
 from .answers import ANSWERS_FILE, MAX_FILE_BYTES, export_cell_source
 from .environment import grading_environment
+from .isolation import SANDBOX_UIDS, Isolation, minimal_environment
 from .limits import Outcome, supervise
 
-# User ids that no account uses; each sandbox draws one, so two notebooks graded at the same
-# time cannot read or write each other's sandbox (both folders are mode 0700).
-SANDBOX_UIDS = range(1_000_000, 2_000_000_000)
+GRADER_ERROR = "grader-error"  # a fault of ours, never the student's: nothing was graded
 NOTEBOOK_NAME = "submission.ipynb"
 COPY_CHUNK = 1 << 20
 GRADER_STUB = '''\
@@ -59,7 +55,7 @@ class InvalidSubmission(ValueError):
 class Execution:
     """What the untrusted phase produced."""
 
-    status: str  # completed, timeout, out-of-memory, kernel-died
+    status: str  # completed, timeout, out-of-memory, kernel-died, grader-error
     message: str
     answers: Path | None  # a copy of the answers file, outside the sandbox
     isolation: str
@@ -122,89 +118,11 @@ def prepare_notebook(notebook: nbformat.NotebookNode, names: list[str]) -> nbfor
     return notebook
 
 
-@functools.cache
-def can_isolate() -> bool:
-    """Root, the namespace tools present, and an unprivileged user able to run this Python and
-    Jupyter."""
-    tools = ("unshare", "setpriv", "ip", "mount")
-    if os.geteuid() != 0 or sys.platform != "linux" or not all(shutil.which(t) for t in tools):
-        return False
-    # The kernel is started by the runner through sys.executable, so probe that path too.
-    child = "import subprocess, sys; sys.exit(subprocess.run([sys.executable, '-c', 'import ipykernel']).returncode)"
-    probe = [*drop_privileges(SANDBOX_UIDS[0]), sys.executable, "-c", child]
-    return subprocess.run(probe, capture_output=True, cwd="/", timeout=120).returncode == 0
-
-
-def drop_privileges(uid: int) -> list[str]:
-    """The command prefix that runs what follows as ``uid`` (group too), with no capability."""
-    return ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--inh-caps=-all"]
-
-
-def outermost(paths: list[Path]) -> list[Path]:
-    """The paths not inside another one of them (hiding a folder hides what it holds)."""
-    resolved = sorted({path.resolve() for path in paths}, key=lambda path: len(path.parts))
-    kept: list[Path] = []
-    for path in resolved:
-        if not any(path.is_relative_to(parent) for parent in kept):
-            kept.append(path)
-    return kept
-
-
-def sandbox_command(hidden: list[Path], uid: int) -> tuple[list[str], str]:
-    """The command that runs ``autograder.sandbox``, and a sentence describing its isolation.
-
-    Every step is chained with ``&&``: if a folder cannot be hidden, the notebook does not run.
-    """
-    run_notebook = [sys.executable, "-m", sandbox.__name__, NOTEBOOK_NAME]
-    if not can_isolate():
-        return run_notebook, (
-            "isolated by folder only: the grader is not root, lacks unshare/setpriv, or its "
-            f"Python ({sys.executable}) cannot be run by an unprivileged user (install the grader in a "
-            "virtual environment made from a system-wide Python), so the notebook ran as the "
-            "grader's own user, with the network it has"
-        )
-    steps = ["ip link set lo up"]
-    steps += [
-        f"mount -t tmpfs -o size=1m,mode=000 none {shlex.quote(str(p))}" for p in outermost(hidden)
-    ]
-    steps.append(
-        "exec " + " ".join(shlex.quote(part) for part in [*drop_privileges(uid), *run_notebook])
-    )
-    command = [
-        "unshare",
-        "--net",
-        "--pid",  # its own process list: the grader's command lines (paths) stay unseen
-        "--fork",
-        "--mount-proc",
-        "--mount",
-        "--propagation",
-        "private",
-        "sh",
-        "-c",
-        " && ".join(steps),
-    ]
-    return command, (
-        "ran as an unprivileged user of its own, without network, with the grader's folders hidden"
-    )
-
-
 def sandbox_environment(folder: Path, profile: str, imdb: str) -> dict[str, str]:
     """Only what the notebook needs; every cache and config folder points into the sandbox."""
     base = grading_environment(profile, imdb)
-    keep = ("PATH", "LANG", "LC_ALL", "RNNLAB_PROFILE", "RNNLAB_IMDB", "TF_CPP_MIN_LOG_LEVEL")
-    environment = {key: base[key] for key in keep if key in base}
-    environment.update(
-        USER="student",  # the sandbox's user id has no account for Python to look up
-        LOGNAME="student",
-        HOME=str(folder),
-        TMPDIR=str(folder),
-        KERAS_HOME=str(folder / ".keras"),
-        JUPYTER_RUNTIME_DIR=str(folder / ".jupyter"),
-        IPYTHONDIR=str(folder / ".ipython"),
-        MPLCONFIGDIR=str(folder / ".matplotlib"),
-        PYTHONDONTWRITEBYTECODE="1",
-    )
-    return environment
+    keep = ("RNNLAB_PROFILE", "RNNLAB_IMDB", "TF_CPP_MIN_LOG_LEVEL")
+    return {**{key: base[key] for key in keep if key in base}, **minimal_environment(folder)}
 
 
 def execute(
@@ -214,12 +132,14 @@ def execute(
     hidden: list[Path],
     output_dir: Path,
     *,
+    isolation: Isolation,
     profile: str,
     imdb: str,
     timeout: float,
     memory: int,
 ) -> Execution:
-    """Run ``notebook`` in a fresh sandbox and copy its answers file to ``output_dir``."""
+    """Run ``notebook`` in a fresh sandbox at ``isolation``'s level (``isolation.probe``) and
+    copy its answers file to ``output_dir``. ``hidden`` are the folders it must not reach."""
     notebook = prepare_notebook(notebook, names)
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="rnnlab-sandbox-") as scratch:
@@ -228,20 +148,30 @@ def execute(
         for path in support_files:
             shutil.copy(path, folder / path.name)
         uid = secrets.choice(SANDBOX_UIDS)
-        command, isolation = sandbox_command(hidden, uid)
-        if os.geteuid() == 0:
+        if isolation.runs_as_other_user:
             for path in [folder, *folder.iterdir()]:
                 os.chown(path, uid, uid)
+        run = [sys.executable, "-m", sandbox.__name__, NOTEBOOK_NAME]
         outcome = supervise(
-            command, folder, sandbox_environment(folder, profile, imdb), timeout, memory
+            isolation.command(run, hidden, uid),
+            folder,
+            sandbox_environment(folder, profile, imdb),
+            timeout,
+            memory,
         )
         seconds = time.monotonic() - started
         status, message = _classify(outcome, timeout, memory)
         answers = _copy_answers(folder / ANSWERS_FILE, output_dir)
-    return Execution(status, message, answers, isolation, seconds)
+    return Execution(status, message, answers, isolation.description, seconds)
 
 
 def _classify(outcome: Outcome, timeout: float, memory: int) -> tuple[str, str]:
+    if outcome.limit is None and sandbox.STARTED not in outcome.stdout:
+        reason = (outcome.stderr.strip().splitlines() or [f"exit status {outcome.returncode}"])[-1]
+        return GRADER_ERROR, (
+            f"The grader could not start the notebook's sandbox ({reason[-300:]}); the notebook "
+            "was not run. Rerun to grade it."
+        )
     if outcome.limit == "timeout":
         return "timeout", f"The notebook did not finish within {timeout:.0f} s and was stopped."
     if outcome.limit == "out-of-memory":

@@ -22,7 +22,8 @@ import lab_support
 from .answers import ANSWERS_FILE
 from .config import AssignmentConfig
 from .environment import available_cores, cores_each, grading_environment, with_threads
-from .execute import Execution, InvalidSubmission, execute, read_submission
+from .execute import GRADER_ERROR, Execution, InvalidSubmission, execute, read_submission
+from .isolation import Isolation, probe
 from .limits import DEFAULT_MEMORY_GIB, PHASE_TIMEOUT_SECONDS, supervise
 from .questions import QUESTIONS, answer_names
 
@@ -52,6 +53,12 @@ class GradeReport:
     possible: dict[str, float]
     results: list[TestResult] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)  # phase or question -> wall time
+    isolation_warning: str = ""  # why the isolation is weaker than the strongest; "" if not
+
+    @property
+    def graded(self) -> bool:
+        """False when the grader failed (``grader-error``): no score stands, rerun it."""
+        return self.status != GRADER_ERROR
 
     @property
     def auto_score(self) -> float:
@@ -62,6 +69,8 @@ class GradeReport:
         return sum(self.possible[q] for q, score in self.scores.items() if score is not None)
 
     def table(self) -> str:
+        if not self.graded:
+            return "Not graded: the grader failed (see below); rerun to grade it."
         width = max(len(question) for question in self.scores)
         lines = [f"{'question':<{width}}  {'score':>7}  {'of':>5}"]
         for question, score in self.scores.items():
@@ -89,6 +98,8 @@ class GradeReport:
 
     def feedback(self) -> str:
         lines = [f"Status: {self.status}. {self.message}", f"Isolation: {self.isolation}."]
+        if self.isolation_warning:
+            lines.append(self.isolation_warning)
         for result in self.results:
             if result.message:
                 lines.append(f"- {result.question} ({result.test}): {result.message}")
@@ -231,16 +242,27 @@ class CheckPhase:
         return results
 
 
-def _report(config, submission, execution_info, results, seconds=None) -> GradeReport:
+def _report(
+    config, submission, execution_info, results, seconds=None, isolation_warning=""
+) -> GradeReport:
     status, message, isolation = execution_info
     scores: dict[str, float | None] = {
-        question: None if config.is_manual(question) else 0.0 for question in config.points
+        question: None if config.is_manual(question) or status == GRADER_ERROR else 0.0
+        for question in config.points
     }
     for result in results:
         scores[result.question] = (scores[result.question] or 0.0) + result.points
     possible = {question: config.question_points(question) for question in config.points}
     return GradeReport(
-        submission, status, message, isolation, scores, possible, results, seconds or {}
+        submission,
+        status,
+        message,
+        isolation,
+        scores,
+        possible,
+        results,
+        seconds or {},
+        isolation_warning,
     )
 
 
@@ -254,12 +276,16 @@ def grade(
     memory: int = int(DEFAULT_MEMORY_GIB * 2**30),
     hide: list[Path] | tuple[Path, ...] = (),
     checkers: int | None = None,
+    isolation: Isolation | None = None,
 ) -> GradeReport:
     """Grade ``submission``: execute it in a sandbox, then check its answers in fresh processes
     (``checkers`` at once, default one per core).
 
     The sandbox cannot see the assignment folder, this run's work folder or ``hide``.
     ``timeout`` is per phase, by default the profile's ``PHASE_TIMEOUT_SECONDS``.
+    ``isolation`` is the level to run the notebook at, by default the strongest that starts
+    here (``isolation.probe``, run once per process for the same folders). If the sandbox
+    fails to start, the status is ``grader-error`` and no score is given.
     """
     submission = Path(submission)
     check_submission_path(submission)
@@ -271,6 +297,7 @@ def grade(
     if mismatch := wrong_assignment(notebook, config):
         return _report(config, submission, ("wrong-assignment", mismatch, "not run"), [])
     names = sorted({name for question in auto_questions(config) for name in answer_names(question)})
+    isolation = isolation or probe(tuple(Path(path).resolve() for path in [config.folder, *hide]))
     seconds: dict[str, float] = {}
     with tempfile.TemporaryDirectory(prefix="rnnlab-grade-") as scratch:
         work = Path(scratch)
@@ -281,15 +308,18 @@ def grade(
             support_files=[Path(lab_support.__file__)],
             hidden=[config.folder, work, *hide],
             output_dir=work,
+            isolation=isolation,
             profile=profile,
             imdb=imdb,
             timeout=timeout,
             memory=memory,
         )
         seconds["execute"] = round(time.perf_counter() - started, 1)
+        info = (execution.status, execution.message, execution.isolation)
+        if execution.status == GRADER_ERROR:  # nothing ran: no answer to check, no score
+            return _report(config, submission, info, [], seconds, isolation.warning())
         started = time.perf_counter()
         phase = CheckPhase(config, work, grading_environment(profile, imdb), timeout, memory)
         results = phase.run(checkers or default_checkers())
         seconds.update(phase.seconds, check=round(time.perf_counter() - started, 1))
-    info = (execution.status, execution.message, execution.isolation)
-    return _report(config, submission, info, results, seconds)
+    return _report(config, submission, info, results, seconds, isolation.warning())

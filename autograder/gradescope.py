@@ -18,32 +18,33 @@ import json
 import os
 import sys
 import zipfile
-from importlib import metadata
 from pathlib import Path
 
 import lab_support
 
 from .config import CALIBRATION_FILE, CONFIG_FILE, AssignmentConfig, load_config
 from .grade import GradeReport, grade
+from .pins import pins
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 PACKAGE_DIRS = ("autograder", "reference", "student_template")
 ZIP_NAME = "gradescope_autograder.zip"
 ASSIGNMENT_DIR = "assignment"
 HIDDEN_VISIBILITY = "after_published"
+ISOLATION_TEST = "grader (isolation)"  # staff only: how the notebook was isolated
 # Each grading phase stops after 4 minutes, so that two phases end inside Gradescope's
 # recommended 10-minute limit and an endless loop still gets its results.json written.
 GRADESCOPE_PHASE_SECONDS = 240.0
 
 DATA_FILE = "data/imdb.npz"  # under the Gradescope root, readable by the sandboxed notebook
 CONSTRAINTS = "constraints.txt"
-NOT_PINNED = {"rnnlab", "pip", "setuptools", "wheel"}
 
 SETUP_SH = """\
 #!/usr/bin/env bash
 # Runs once, when Gradescope builds the image: Python 3.11 or later, then the grader with
 # every package at the version the build used, then the data grading needs (no network later).
 set -euo pipefail
+export DEBIAN_FRONTEND=noninteractive  # Ubuntu's tzdata would otherwise wait for an answer
 ROOT="${AUTOGRADER_ROOT:-/autograder}"
 apt-get update -q
 apt-get install -y -q python3 python3-venv python3-pip util-linux iproute2 curl
@@ -102,7 +103,7 @@ def write_zip(config: AssignmentConfig, destination: Path, imdb: str = "generate
         archive.writestr(_executable("fetch_data.sh"), fetch_data_script(imdb))
         if imdb not in ("generated", "keras"):
             archive.write(imdb, DATA_FILE)
-        archive.writestr(CONSTRAINTS, pinned_versions())
+        archive.writestr(CONSTRAINTS, pins().constraints_txt())
         archive.write(PROJECT_ROOT / "pyproject.toml", "rnnlab/pyproject.toml")
         archive.write(PROJECT_ROOT / "README.md", "rnnlab/README.md")
         for folder in PACKAGE_DIRS:
@@ -131,17 +132,6 @@ def fetch_data_script(imdb: str) -> str:
     return script.replace("__DATA__", DATA_FILE)
 
 
-def pinned_versions() -> str:
-    """A pip constraints file: every package installed here, at this version, so Gradescope
-    grades with the versions the thresholds were calibrated with."""
-    names = {
-        dist.metadata["Name"]: dist.version
-        for dist in metadata.distributions()
-        if dist.metadata["Name"] and dist.metadata["Name"].lower() not in NOT_PINNED
-    }
-    return "".join(f"{name}=={version}\n" for name, version in sorted(names.items()))
-
-
 def _executable(name: str) -> zipfile.ZipInfo:
     info = zipfile.ZipInfo(name)
     info.external_attr = 0o755 << 16
@@ -164,7 +154,11 @@ def find_submission(folder: Path) -> Path:
 
 
 def results_json(report: GradeReport, hidden: dict[tuple[str, str], bool]) -> dict:
-    """Gradescope's results format: one entry per test, hidden tests shown after publication."""
+    """Gradescope's results format: one entry per test, hidden tests shown after publication,
+    and one more, worth nothing and never shown to students (``hidden``), that tells course
+    staff how the notebook was isolated and why, when that is weaker than the strongest.
+
+    Spec: https://gradescope-autograders.readthedocs.io/en/latest/specs/"""
     tests = [
         {
             "name": f"{result.question} ({result.test})",
@@ -177,6 +171,18 @@ def results_json(report: GradeReport, hidden: dict[tuple[str, str], bool]) -> di
         }
         for result in report.results
     ]
+    isolation = " ".join(
+        filter(None, [f"The notebook {report.isolation}.", report.isolation_warning])
+    )
+    tests.append(
+        {
+            "name": ISOLATION_TEST,
+            "score": 0,
+            "max_score": 0,
+            "visibility": "hidden",
+            "output": isolation,
+        }
+    )
     return {
         "score": sum(test["score"] for test in tests),
         "output": f"{report.status}: {report.message}",
@@ -216,6 +222,10 @@ def main(argv: list[str] | None = None) -> int:
     except (FileNotFoundError, RuntimeError) as error:
         payload = {"score": 0, "output": str(error), "stdout_visibility": "hidden", "tests": []}
     else:
+        if not report.graded:  # our fault: no results.json, so Gradescope shows the run failed
+            print(f"Not graded: {report.message}", file=sys.stderr)
+            print(report.isolation_warning, file=sys.stderr)
+            return 1
         hidden = {
             (question, test.name): test.hidden
             for question in config.points

@@ -20,7 +20,7 @@ POLL_SECONDS = 0.5
 # that is stuck; the full profile trains for about half an hour.
 PHASE_TIMEOUT_SECONDS = {"grading": 600.0, "smoke": 600.0, "full": 3600.0}
 DEFAULT_MEMORY_GIB = 4.0  # per grading phase, whole process tree
-STDERR_TAIL_BYTES = 8_000
+TAIL_BYTES = 8_000
 
 
 def tree_rss(process: psutil.Process) -> int:
@@ -41,6 +41,7 @@ class Outcome:
     returncode: int
     stderr: str  # the last 2,000 characters
     peak_rss: int  # bytes
+    stdout: str = ""  # the last 2,000 characters
 
 
 class Stopped(RuntimeError):
@@ -70,19 +71,21 @@ def supervise(
 ) -> Outcome:
     """Run ``command`` in its own process group; kill the group at the time or memory limit.
 
-    Its stderr goes to a file, not a pipe, so a process that writes a lot cannot block on it.
+    Its stdout and stderr go to files, not pipes, so a process that writes a lot cannot block
+    on them.
     """
     if _stopping.is_set():
         raise Stopped("grading was interrupted")
     started = time.monotonic()
     peak = 0
     with (
+        tempfile.TemporaryFile() as stdout_file,
         tempfile.TemporaryFile() as stderr_file,
         subprocess.Popen(
             command,
             cwd=cwd,
             env=environment,
-            stdout=subprocess.DEVNULL,
+            stdout=stdout_file,
             stderr=stderr_file,
             start_new_session=True,
         ) as process,
@@ -107,6 +110,11 @@ def supervise(
         _running.discard(process.pid)
         if _stopping.is_set():
             raise Stopped("grading was interrupted")
-        stderr_file.seek(max(0, stderr_file.seek(0, os.SEEK_END) - STDERR_TAIL_BYTES))
-        stderr = stderr_file.read()
-    return Outcome(verdict, process.returncode, stderr.decode(errors="replace")[-2000:], peak)
+        stdout, stderr = _tail(stdout_file), _tail(stderr_file)
+    return Outcome(verdict, process.returncode, stderr, peak, stdout)
+
+
+def _tail(handle) -> str:
+    """The last 2,000 characters written to the file ``handle``."""
+    handle.seek(max(0, handle.seek(0, os.SEEK_END) - TAIL_BYTES))
+    return handle.read().decode(errors="replace")[-2000:]

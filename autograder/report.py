@@ -14,6 +14,7 @@ from pathlib import Path
 import jinja2
 
 from .config import AssignmentConfig
+from .isolation import Isolation
 
 BAR_WIDTH = 28
 CHART_HEIGHT = 90
@@ -27,8 +28,11 @@ table { border-collapse: collapse; } td, th { padding: 0.2em 0.8em; border-botto
 .charts { display: flex; flex-wrap: wrap; gap: 1.5em; }
 figure { margin: 0; } figcaption { font-weight: bold; }
 rect { fill: #4a7ab5; } text { font-size: 10px; }
+.warning { border-left: 4px solid #c0392b; padding-left: 0.6em; }
 </style></head><body>
 <h1>{{ title }}: grading report</h1>
+<p{% if isolation.degraded %} class="warning"{% endif %}>Isolation: notebooks {{ isolation.description }}.
+{% if isolation.degraded %}<strong>{{ isolation.warning() }}</strong>{% endif %}</p>
 <p>{{ records|length }} submission(s):
 {% for status, count in statuses %}{{ count }} {{ status }}{% if not loop.last %}, {% endif %}{% endfor %}.
 Mean total of the graded ones: {{ "%.1f"|format(mean_total) }} of {{ possible|round(1) }}.</p>
@@ -92,8 +96,10 @@ def write_html_report(
     config: AssignmentConfig,
     records: list[dict],
     write: Callable[[Path, str], None],
+    isolation: Isolation,
 ) -> None:
-    """Render the report for ``records`` and hand it to ``write`` (an atomic writer)."""
+    """Render the report for ``records`` and hand it to ``write`` (an atomic writer);
+    ``isolation`` is the level the notebooks ran at, its warning shown when it is degraded."""
     graded = [record for record in records if record["status"] == "graded"]
     auto = [q for q in config.points if not config.is_manual(q)]
     charts = [histogram("total", [record["total"] for record in graded])]
@@ -104,6 +110,7 @@ def write_html_report(
     environment = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
     html = environment.from_string(TEMPLATE).render(
         title=config.title,
+        isolation=isolation,
         records=records,
         statuses=sorted(Counter(record["status"] for record in records).items()),
         mean_total=sum(r["total"] for r in graded) / len(graded) if graded else 0.0,

@@ -18,8 +18,8 @@ from autograder.batch import (
     run_batch,
     write_atomically,
 )
-from autograder.execute import can_isolate
 from autograder.grade import GradeReport
+from autograder.isolation import FOLDER, Isolation, probe
 
 CORPUS = Path(__file__).parent / "submissions"
 EXPECTED = tomllib.loads((Path(__file__).parent / "submissions.toml").read_text())
@@ -35,7 +35,7 @@ def test_every_faulty_submission_gets_its_row_and_the_others_are_graded(built, t
     corpus = tmp_path / "class"
     shutil.copytree(CORPUS, corpus)
     expected = dict(EXPECTED)
-    if not can_isolate():  # folder-only isolation cannot stop these two; see README
+    if probe(()).level == FOLDER:  # folder-only isolation cannot stop these two; see README
         for name in [name for name, row in EXPECTED.items() if row.get("isolated")]:
             (corpus / name).unlink()
             del expected[name]
@@ -99,7 +99,7 @@ def test_an_interrupted_run_leaves_whole_files_and_resumes(small_class, tmp_path
 
     def run(force=False):
         graded.clear()
-        batch = Batch(config, out, "smoke", "generated", 60, 2**30, [])
+        batch = Batch(config, out, "smoke", "generated", 60, 2**30, [], Isolation(FOLDER))
         run_batch(batch, submissions, workers=1, force=force, progress=lambda line: None)
         return graded
 

@@ -6,8 +6,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder.execute import can_isolate
 from autograder.grade import grade
+from autograder.isolation import FOLDER, NAMESPACES, probe
 
 pytestmark = pytest.mark.slow
 
@@ -122,7 +122,8 @@ def test_patching_json_breaks_only_the_students_own_kernel(built, tmp_path):
 
 
 @pytest.mark.skipif(
-    not can_isolate(), reason="isolation needs root and a Python an unprivileged user can run"
+    probe(()).level == FOLDER,
+    reason="isolation needs root and a Python an unprivileged user can run",
 )
 def test_hidden_tests_cannot_be_read(built, tmp_path):
     cell = READ_HIDDEN.format(config=str(built.folder / "assignment.toml"))
@@ -133,7 +134,8 @@ def test_hidden_tests_cannot_be_read(built, tmp_path):
 
 
 @pytest.mark.skipif(
-    not can_isolate(), reason="isolation needs root and a Python an unprivileged user can run"
+    probe(()).level != NAMESPACES,
+    reason="a network namespace needs root with CAP_SYS_ADMIN and a Python another user can run",
 )
 def test_no_network_not_even_the_graders_loopback(built, tmp_path):
     with socket.create_server(("127.0.0.1", 0)) as server:
