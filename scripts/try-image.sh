@@ -103,10 +103,10 @@ mount -t sysfs sys "$root/sys"
 mount --rbind /dev "$root/dev"
 cp /etc/resolv.conf "$root/etc/resolv.conf"
 
-in_root() {
-    chroot "$root" /usr/bin/env -i HOME=/root TERM=dumb LANG=C.UTF-8 \
-        PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin "$@"
-}
+# What Gradescope's harness gives its scripts: root, a plain PATH, nothing of this machine's.
+clean_env=(/usr/bin/env -i HOME=/root TERM=dumb LANG=C.UTF-8
+    PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin)
+in_root() { chroot "$root" "${clean_env[@]}" "$@"; }
 
 started=$(seconds)
 if ! in_root bash /autograder/source/setup.sh > "$root.setup.log" 2>&1; then
@@ -123,12 +123,11 @@ grade() {  # grade NAME NOTEBOOK [PREFIX...]: one run_autograder, its score and 
     cp "$notebook" "$root/autograder/submission/rnn_lab.ipynb"
     local started
     started=$(seconds)
-    "$@" chroot "$root" /usr/bin/env -i HOME=/root LANG=C.UTF-8 \
-        PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-        bash /autograder/source/run_autograder > "$root.grade.log" 2>&1 || true
+    "$@" chroot "$root" "${clean_env[@]}" bash /autograder/source/run_autograder > "$root.grade.log" 2>&1 || true
     local took
     took=$(elapsed "$started")
-    python3 - "$root/autograder/results/results.json" "$name" "$took" <<'EOF' | while IFS= read -r line; do note "$line"; done
+    local lines
+    lines=$(python3 - "$root/autograder/results/results.json" "$name" "$took" <<'PY'
 import json, sys
 path, name, took = sys.argv[1:]
 try:
@@ -141,8 +140,10 @@ print(f"{name}: {results['score']:g}/{possible:g} in {took} s")
 isolation = next((t["output"] for t in results["tests"] if t["name"] == "grader (isolation)"), None)
 print(f"  {results['output'].splitlines()[0][:160]}")
 if isolation:
-    print(f"  isolation: {isolation[:200]}")
-EOF
+    print(f"  isolation: {isolation}")
+PY
+)
+    while IFS= read -r line; do note "$line"; done <<< "$lines"
 }
 
 grade "solution" "$solution"

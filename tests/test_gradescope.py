@@ -3,6 +3,7 @@ submission through the two-phase path and write a results.json that follows the 
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -10,7 +11,9 @@ import zipfile
 import nbformat
 import pytest
 
+from autograder.grade import GradeReport
 from autograder.gradescope import DATA_FILE, fetch_data_script, write_zip
+from autograder.isolation import probe
 
 VISIBILITIES = {"hidden", "after_due_date", "after_published", "visible"}
 
@@ -87,6 +90,30 @@ def test_results_json_follows_gradescope_spec(built, gradescope_tree):
     assert by_name["q1a_count (answer_type)"]["visibility"] == "visible"
     assert by_name["q2 (accuracy)"]["visibility"] == "after_published"
     assert sum(test["max_score"] for test in results["tests"]) == 84
+    isolation = by_name["grader (isolation)"]  # for course staff only, worth nothing
+    assert isolation["visibility"] == "hidden" and isolation["max_score"] == 0
+    assert isolation["output"].startswith(f"The notebook {probe(()).description}.")
+
+
+def test_a_grader_error_leaves_no_results_json_so_gradescope_shows_a_failed_run(
+    built, gradescope_tree, monkeypatch, capsys
+):
+    from autograder import gradescope
+
+    def sandbox_fails(config, submission, **settings):
+        return GradeReport(
+            submission, "grader-error", "The grader could not start the notebook's sandbox.",
+            "ran as the grader's own user", {"q1a_count": None}, {"q1a_count": 4},
+        )  # fmt: skip
+
+    shutil.copy(
+        built.dist_dir / "autograder" / built.notebook_name,
+        gradescope_tree / "submission" / built.notebook_name,
+    )
+    monkeypatch.setattr(gradescope, "grade", sandbox_fails)
+    assert gradescope.main(["--root", str(gradescope_tree)]) == 1
+    assert not (gradescope_tree / "results" / "results.json").exists()  # never a recorded 0
+    assert "could not start the notebook's sandbox" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(
