@@ -70,13 +70,11 @@ class Isolation:
         return self.level != FOLDER
 
     def warning(self) -> str:
-        """One paragraph for the console, the batch report and results.json; empty at full."""
+        """Why this level is weaker than the strongest and what would lift it, for the console,
+        the batch report and results.json, each after the description; empty at full."""
         if not self.degraded:
             return ""
-        return (
-            f"WARNING: weaker isolation on this machine: notebooks {self.description}. "
-            f"{self.degraded}"
-        )
+        return f"WARNING: weaker than the grader's full isolation. {self.degraded}"
 
     def command(self, run: list[str], hidden: list[Path], uid: int) -> list[str]:
         """The command that runs ``run`` at this level as ``uid``, ``hidden`` out of reach.
