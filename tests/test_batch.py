@@ -10,6 +10,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
+from markupsafe import escape  # what Jinja escapes the report with
 
 from autograder.batch import (
     GRADEBOOK,
@@ -83,7 +84,7 @@ def test_every_faulty_submission_gets_its_row_and_the_others_are_graded(built, t
         assert saved == record
     html = (out / "report.html").read_text()
     assert "endless_loop.ipynb" in html and "<svg" in html and "kernel-died" in html
-    assert f"Isolation: notebooks {probe(()).description}" in html
+    assert f"Isolation: notebooks {escape(probe(()).description)}" in html
     assert any(line.startswith("[") and "remaining" in line for line in lines)
     assert f"{len(expected)} submission(s)" in lines[-2]
 
