@@ -1,8 +1,9 @@
 """Answers as data: exported from the untrusted kernel, read back by the trusted checker.
 
-The export cell runs inside the student's kernel and writes one JSON line per answer:
-models as their architecture and compile configuration, numbers and strings as plain
-JSON. The reader treats that file as hostile: it never unpickles or imports anything from
+Export cells run inside the student's kernel, after each cell that sets an answer and at the
+end, and append one JSON line per answer: models as their architecture and compile
+configuration, numbers and strings as plain JSON; the last line of a name wins, so an answer
+set before a cell that hangs or kills the kernel still counts. The reader treats that file as hostile: it never unpickles or imports anything from
 it, caps the size of each line and of the file, checks the schema, and rebuilds models
 with Keras' safe mode from built-in Keras classes only (no Lambda, no custom code).
 """
@@ -16,45 +17,70 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .model_size import refusal
+
 ANSWERS_FILE = "answers.jsonl"
 MAX_LINE_BYTES = 1_000_000  # a model config is a few kilobytes
 MAX_FILE_BYTES = 512_000_000  # read in chunks; only kept lines are held in memory
 MAX_CONFIG_INTEGER = 1_000_000  # larger sizes would make the checker allocate too much
 READ_CHUNK = 1 << 16
 
-EXPORT_CELL = '''\
-def _rnnlab_export(names, path):
-    """Write each answer as one JSON line (added by the grader)."""
-    import json
-
-    import keras
-
-    def describe(value):
-        if isinstance(value, keras.Model):
-            return {"kind": "model", "config": value.to_json(), "compile": value.get_compile_config()}
-        if type(value).__module__ == "numpy" and getattr(value, "shape", None) == ():
-            value = value.item()  # a NumPy number such as np.int64(125501)
-        if type(value) in (int, float, str):
-            return {"kind": type(value).__name__, "value": value}
-        return {"kind": "other", "type": type(value).__name__}
-
-    with open(path, "w") as out:
-        for name in names:
-            try:
-                record = describe(globals()[name]) if name in globals() else {"kind": "missing"}
-                line = json.dumps({"name": name, **record})
-            except Exception as error:
-                line = json.dumps({"name": name, "kind": "error", "error": repr(error)[:300]})
-            out.write(line + "\\n")
+# Runs in the student's kernel, in a namespace of its own whose builtins are the real ones: a
+# student's `type`, `json`, `open` or `keras` cannot change what it does. It reads the answers
+# from ANSWERS (the notebook's namespace) and appends one JSON line per name to PATH; the
+# reader keeps the last line of each name.
+EXPORT_CODE = """\
+import json
+import sys
 
 
-_rnnlab_export(__NAMES__, __PATH__)
-'''
+def describe(value):
+    keras = sys.modules.get("keras")  # never imported: no value can be a Keras model
+    if keras is not None and isinstance(value, keras.Model):
+        return {"kind": "model", "config": value.to_json(), "compile": value.get_compile_config()}
+    if type(value).__module__ == "numpy" and getattr(value, "shape", None) == ():
+        value = value.item()  # a NumPy number such as np.int64(125501)
+    if type(value) in (int, float, str):
+        return {"kind": type(value).__name__, "value": value}
+    return {"kind": "other", "type": type(value).__name__}
 
 
-def export_cell_source(names: list[str], path: str = ANSWERS_FILE) -> str:
-    """The code the grader appends to a submission to export ``names``."""
-    return EXPORT_CELL.replace("__NAMES__", repr(list(names))).replace("__PATH__", repr(path))
+with open(PATH, "a") as out:
+    for name in NAMES:
+        if name not in ANSWERS and not FINAL:
+            continue  # not set yet: a later export says so if it never is
+        try:
+            record = describe(ANSWERS[name]) if name in ANSWERS else {"kind": "missing"}
+            line = json.dumps({"name": name, **record})
+        except Exception as error:
+            line = json.dumps({"name": name, "kind": "error", "error": repr(error)[:300]})
+        out.write(line + "\\n")
+"""
+# The cell itself: only an import statement (which no rebinding can change) and attributes of
+# the real builtins module. builtins.globals() called here is the notebook's namespace.
+EXPORT_CELL = """\
+import builtins as _rnnlab_builtins
+_rnnlab_builtins.exec(
+    __CODE__,
+    {"__builtins__": _rnnlab_builtins, "__name__": "rnnlab_export", "NAMES": __NAMES__,
+     "PATH": __PATH__, "FINAL": __FINAL__, "ANSWERS": _rnnlab_builtins.globals()},
+)
+"""
+
+
+def export_cell_source(names: list[str], path: str = ANSWERS_FILE, *, final: bool = True) -> str:
+    """The code the grader runs in a submission's kernel to export ``names`` (appended to
+    ``path``). ``final`` False: names not set yet are left out (an export between cells)."""
+    replacements = {
+        "__CODE__": repr(EXPORT_CODE),
+        "__NAMES__": repr(list(names)),
+        "__PATH__": repr(path),
+        "__FINAL__": repr(final),
+    }
+    source = EXPORT_CELL
+    for placeholder, value in replacements.items():
+        source = source.replace(placeholder, value)
+    return source
 
 
 @dataclass(frozen=True)
@@ -114,6 +140,30 @@ def _check_safe_config(node: Any, where: str) -> None:
         raise AnswerRejected(f"{where} has a size of {node:,}, far larger than this lab needs")
 
 
+CHECKER_DTYPE = "float32"
+
+
+def train_in_checker_dtype(node: Any) -> None:
+    """Set every layer's dtype policy in a model config to float32, in place.
+
+    The checker decides the precision it trains in: a notebook's global policy such as
+    ``mixed_float16`` (advice for GPUs) would only make the checker's CPU training slower, and
+    the thresholds were calibrated in float32. Keras serialises a layer's policy as
+    ``{"class_name": "DTypePolicy", "config": {"name": ...}}``; an input's integer dtype is a
+    plain string and stays as it is.
+    """
+    if isinstance(node, dict):
+        if node.get("class_name") in ("DTypePolicy", "FloatDTypePolicy") and isinstance(
+            node.get("config"), dict
+        ):
+            node["config"]["name"] = CHECKER_DTYPE
+        for value in node.values():
+            train_in_checker_dtype(value)
+    elif isinstance(node, list):
+        for value in node:
+            train_in_checker_dtype(value)
+
+
 def rebuild_model(record: dict, name: str):
     """A compiled Keras model from an exported architecture, in safe mode."""
     import keras
@@ -127,6 +177,9 @@ def rebuild_model(record: dict, name: str):
         raise AnswerRejected("the model's architecture is not valid JSON") from None
     _check_safe_config(config, f"`{name}`")
     _check_safe_config(compile_config, f"`{name}`'s compile settings")
+    if too_big := refusal(config):
+        raise AnswerRejected(f"`{name}` is too big for the grader to train: {too_big}")
+    train_in_checker_dtype(config)
     try:
         model = keras.saving.deserialize_keras_object(config, safe_mode=True)
     except Exception as error:
@@ -189,9 +242,9 @@ def read_answers(path: Path, names: list[str]) -> dict[str, Any]:
         except ValueError:
             continue
         name = record.get("name") if isinstance(record, dict) else None
-        if name not in answers or name in seen:
-            continue  # unknown names and repeats cannot replace the first answer
-        seen.add(name)
+        if name not in answers:
+            continue
+        seen.add(name)  # exported after each answer cell and at the end: the last one wins
         try:
             answers[name] = _value(record, name)
         except AnswerRejected as error:

@@ -130,6 +130,7 @@ def record_of(submission: Submission, report: GradeReport, digest: str, run: dic
     reason = report.message if status != GRADED else (
         f"{len(failed)} test(s) failed; see the feedback file." if failed else "All tests passed."
     )  # fmt: skip
+    reason = " ".join([reason, *report.stopped_cells])
     seconds = sum(report.seconds.get(phase, 0) for phase in ("execute", "check"))
     return {
         **_identity(submission, digest, run),
@@ -184,6 +185,7 @@ class Batch:
     memory: int  # bytes per process tree of a phase
     hide: list[Path]  # folders no notebook may see: the inputs and ``out``
     isolation: Isolation  # the level notebooks run at (``isolation.probe``)
+    cell_timeout: float | None = None  # per cell of a notebook; None: the profile's
 
     @property
     def run_settings(self) -> dict:
@@ -218,6 +220,7 @@ class Batch:
                 hide=self.hide,
                 checkers=checkers,
                 isolation=self.isolation,
+                cell_timeout=self.cell_timeout,
             )
         except GradeError as error:
             return failure_record(submission, self.config, digest, run, "invalid-file", str(error))
@@ -376,6 +379,7 @@ def grade_class(
     workers: int,
     force: bool = False,
     progress: Callable[[str], None] = lambda line: print(line, file=sys.stderr, flush=True),
+    cell_timeout: float | None = None,
 ) -> list[dict]:
     """Grade every submission in ``inputs`` into ``out``; notebooks see neither."""
     if out.exists() and not out.is_dir():
@@ -390,7 +394,7 @@ def grade_class(
     progress(f"Isolation: notebooks {isolation.description}.")
     if isolation.degraded:
         progress(isolation.warning())
-    batch = Batch(config, out, profile, imdb, timeout, memory, hide, isolation)
+    batch = Batch(config, out, profile, imdb, timeout, memory, hide, isolation, cell_timeout)
     started = time.perf_counter()
     records = run_batch(batch, submissions, workers=workers, force=force, progress=progress)
     progress(closing_summary(records, time.perf_counter() - started))

@@ -42,10 +42,16 @@ def unreadable_answer(name: str, answers: dict) -> str | None:
     return "Your answer could not be read: " + "; ".join(reasons) if reasons else None
 
 
-def check_question(name: str, config, answers: dict, emit) -> None:
-    """Emit a result line for every test of question ``name``."""
+def check_question(name: str, config, answers_file: Path, emit) -> None:
+    """Emit a result line for every test of question ``name``.
+
+    Its answers are rebuilt only now, after the ``start`` event: if rebuilding or training
+    one answer kills this process, the grading parent knows which question it was and checks
+    the others in a fresh process.
+    """
     emit({"event": "start", "question": name})
     started = time.perf_counter()
+    answers = read_answers(answers_file, answer_names(name))
     unreadable = unreadable_answer(name, answers)
     for test in question_tests(name, config):
         if unreadable:
@@ -76,8 +82,6 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     config = load_config(args.assignment)
-    names = sorted({variable for question in args.questions for variable in answer_names(question)})
-    answers = read_answers(args.answers, names)
     with open(args.results, "x") as results:  # a file planted beforehand is refused
 
         def emit(event: dict) -> None:
@@ -85,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
             results.flush()
 
         for question in args.questions:
-            check_question(question, config, answers, emit)
+            check_question(question, config, args.answers, emit)
     return 0
 
 

@@ -84,6 +84,7 @@ def grade_main(args: argparse.Namespace) -> None:
         timeout=args.timeout,
         memory=int(args.memory * 2**30),
         checkers=args.checkers,
+        cell_timeout=args.cell_timeout,
     )
     print(report.table())
     print(report.feedback())
@@ -107,6 +108,7 @@ def grade_class_main(args: argparse.Namespace) -> None:
         memory=int(args.memory * 2**30),
         workers=args.workers or available_cores(),
         force=args.force,
+        cell_timeout=args.cell_timeout,
     )
     if any(record["status"] == "grader-error" for record in records):
         raise RuntimeError("the grader failed on some submissions (status grader-error); rerun")
@@ -209,6 +211,13 @@ def parser() -> argparse.ArgumentParser:
         type=float,
         default=None,
         help="seconds per phase (default: 600, or 3600 in the full profile)",
+    )
+    grade_parser.add_argument(
+        "--cell-timeout",
+        type=float,
+        default=None,
+        help="seconds per cell of a notebook; a cell past it is interrupted and the next one "
+        "runs (default: 60, 120 in the smoke profile, none in the full profile)",
     )
     grade_parser.add_argument(
         "--memory",

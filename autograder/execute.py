@@ -12,7 +12,9 @@ fault: status ``grader-error``, the notebook not run.
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import secrets
 import shutil
 import stat
@@ -20,7 +22,6 @@ import sys
 import tempfile
 import time
 import uuid
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,11 +45,14 @@ class _PublicChecksOff:
 
 
 grader = _PublicChecksOff()
+
+try:  # a grading run trains nothing in the notebook: the checker trains its own copies
+    import autograder.notebook_training as _rnnlab_training
+
+    _rnnlab_training.limit_when_grading()
+except Exception as _rnnlab_error:  # never break a student's notebook over it
+    print(f"[grader] training not limited: {_rnnlab_error!r}")
 '''
-
-
-class InvalidSubmission(ValueError):
-    """A file that is not a notebook we can run; the message says why."""
 
 
 @dataclass(frozen=True)
@@ -60,42 +64,18 @@ class Execution:
     answers: Path | None  # a copy of the answers file, outside the sandbox
     isolation: str
     seconds: float
-
-
-def read_submission(path: Path) -> nbformat.NotebookNode:
-    """The notebook in an .ipynb file or in an otter export zip (exactly one notebook)."""
-    try:
-        if path.suffix.lower() == ".zip":
-            with zipfile.ZipFile(path) as archive:
-                notebooks = [
-                    name
-                    for name in archive.namelist()
-                    if name.endswith(".ipynb") and "/." not in f"/{name}"
-                ]
-                if len(notebooks) != 1:
-                    raise InvalidSubmission(
-                        f"{path.name} should hold exactly one notebook, not {len(notebooks)}."
-                    )
-                text = archive.read(notebooks[0]).decode("utf-8")
-        else:
-            text = path.read_text(encoding="utf-8")
-        if not text.strip():
-            raise InvalidSubmission(f"{path.name} is empty.")
-        notebook = nbformat.reads(text, as_version=4)
-    except InvalidSubmission:
-        raise
-    except (zipfile.BadZipFile, UnicodeDecodeError) as error:
-        raise InvalidSubmission(f"{path.name} could not be opened: {error}.") from None
-    except Exception as error:  # nbformat raises several kinds for text that is not a notebook
-        raise InvalidSubmission(f"{path.name} is not a Jupyter notebook ({error}).") from None
-    if not any(cell.cell_type == "code" for cell in notebook.cells):
-        raise InvalidSubmission(f"{path.name} is a notebook without any code cell.")
-    return notebook
+    stopped_cells: tuple[str, ...] = ()  # a sentence per cell the per-cell limit interrupted
 
 
 def prepare_notebook(notebook: nbformat.NotebookNode, names: list[str]) -> nbformat.NotebookNode:
-    """Python 3 kernel, no stale outputs or widgets, otter's cells neutralised, the export cell
-    appended; in the current format (4.5, every cell with an id), whatever version it came in."""
+    """Python 3 kernel, no stale outputs or widgets, otter's cells neutralised; after each
+    cell that names an answer, an export of the answers it names (so a later cell that hangs
+    or kills the kernel costs none of them), and at the end an export of all; in the current
+    format (4.5, every cell with an id), whatever version it came in.
+
+    Each of the submission's own cells keeps its position (1-based, markdown included) in
+    ``metadata.rnnlab.cell``, for the runner's reports of where it stopped.
+    """
     notebook.nbformat, notebook.nbformat_minor = 4, 5
     notebook.metadata["kernelspec"] = {
         "name": "python3",
@@ -104,12 +84,17 @@ def prepare_notebook(notebook: nbformat.NotebookNode, names: list[str]) -> nbfor
     }
     notebook.metadata.pop("widgets", None)
     cells = [nbformat.v4.new_code_cell(GRADER_STUB)]
-    for cell in notebook.cells:
-        if cell.cell_type == "code":
-            if cell.source.lstrip().startswith("# Initialize Otter"):
-                continue
-            cell.outputs, cell.execution_count = [], None
+    for position, cell in enumerate(notebook.cells, start=1):
+        cell.setdefault("metadata", {})["rnnlab"] = {"cell": position}
+        if cell.cell_type != "code":
+            cells.append(cell)
+            continue
+        if cell.source.lstrip().startswith("# Initialize Otter"):
+            continue
+        cell.outputs, cell.execution_count = [], None
         cells.append(cell)
+        if named := [name for name in names if re.search(rf"\b{re.escape(name)}\b", cell.source)]:
+            cells.append(nbformat.v4.new_code_cell(export_cell_source(named, final=False)))
     cells.append(nbformat.v4.new_code_cell(export_cell_source(names)))
     for cell in cells:
         cell.setdefault("id", uuid.uuid4().hex[:8])
@@ -137,9 +122,14 @@ def execute(
     imdb: str,
     timeout: float,
     memory: int,
+    cell_timeout: float | None = None,
 ) -> Execution:
     """Run ``notebook`` in a fresh sandbox at ``isolation``'s level (``isolation.probe``) and
-    copy its answers file to ``output_dir``. ``hidden`` are the folders it must not reach."""
+    copy its answers file to ``output_dir``. ``hidden`` are the folders it must not reach.
+
+    ``timeout`` (seconds) and ``memory`` (bytes, the whole process tree) bound the whole run;
+    a cell running longer than ``cell_timeout`` seconds is interrupted and the next one runs.
+    """
     notebook = prepare_notebook(notebook, names)
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="rnnlab-sandbox-") as scratch:
@@ -152,6 +142,8 @@ def execute(
             for path in [folder, *folder.iterdir()]:
                 os.chown(path, uid, uid)
         run = [sys.executable, "-m", sandbox.__name__, NOTEBOOK_NAME]
+        if cell_timeout:
+            run += ["--cell-timeout", f"{cell_timeout:g}"]
         outcome = supervise(
             isolation.command(run, hidden, uid),
             folder,
@@ -160,34 +152,67 @@ def execute(
             memory,
         )
         seconds = time.monotonic() - started
-        status, message = _classify(outcome, timeout, memory)
+        last_cell, stopped = cell_events(outcome.stdout)
+        status, message = _classify(outcome, timeout, memory, last_cell)
         answers = _copy_answers(folder / ANSWERS_FILE, output_dir)
-    return Execution(status, message, answers, isolation.description, seconds)
+    return Execution(status, message, answers, isolation.description, seconds, tuple(stopped))
 
 
-def _classify(outcome: Outcome, timeout: float, memory: int) -> tuple[str, str]:
+def _classify(outcome: Outcome, timeout: float, memory: int, last_cell: str) -> tuple[str, str]:
     if outcome.limit is None and sandbox.STARTED not in outcome.stdout:
         reason = (outcome.stderr.strip().splitlines() or [f"exit status {outcome.returncode}"])[-1]
         return GRADER_ERROR, (
             f"The grader could not start the notebook's sandbox ({reason[-300:]}); the notebook "
             "was not run. Rerun to grade it."
         )
+    where = f" in {last_cell}" if last_cell else ""
+    kept = " Answers set before that cell still count."
     if outcome.limit == "timeout":
-        return "timeout", f"The notebook did not finish within {timeout:.0f} s and was stopped."
+        return "timeout", (
+            f"The notebook did not finish within {timeout:.0f} s and was stopped{where}.{kept}"
+        )
     if outcome.limit == "out-of-memory":
-        return (
-            "out-of-memory",
-            f"The notebook used more than {memory / 2**30:.1f} GiB and was stopped.",
+        return "out-of-memory", (
+            f"The notebook used more than {memory / 2**30:.1f} GiB and was stopped{where}.{kept}"
         )
     if outcome.returncode == sandbox.KERNEL_DIED:
-        return "kernel-died", "The notebook's kernel died (a crash or os._exit) before the end."
+        return "kernel-died", (
+            f"The notebook's kernel died (a crash or os._exit){where} before the end.{kept}"
+        )
     if outcome.returncode != 0:
         last_line = (outcome.stderr.strip().splitlines() or ["no message"])[-1][-300:]
-        return "kernel-died", f"The notebook's kernel stopped working before the end ({last_line})."
-    return (
-        "completed",
-        f"The notebook ran to the end (peak memory {outcome.peak_rss / 2**20:.0f} MiB).",
+        return "kernel-died", (
+            f"The notebook's kernel stopped working{where} before the end ({last_line}).{kept}"
+        )
+    return "completed", (
+        f"The notebook ran to the end (peak memory {outcome.peak_rss / 2**20:.0f} MiB)."
     )
+
+
+def cell_events(stdout: str) -> tuple[str, list[str]]:
+    """From the runner's reports (``autograder.sandbox``): the last cell of the submission that
+    started, described for a person, and a sentence per cell stopped by the per-cell limit."""
+    described: dict[int, str] = {}
+    last, stopped = "", []
+    for line in stdout.splitlines():
+        try:
+            event = json.loads(line)
+        except ValueError:
+            continue
+        if not isinstance(event, dict):
+            continue
+        if isinstance(event.get("cell"), int):
+            first = str(event.get("first", ""))
+            described[event["cell"]] = last = (
+                f"cell {event['cell']} (`{first}`)" if first else f"cell {event['cell']}"
+            )
+        elif "stopped" in event:
+            cell = described.get(event["stopped"], f"cell {event['stopped']}")
+            stopped.append(
+                f"{cell[0].upper()}{cell[1:]} was stopped after {event.get('seconds')} s, the "
+                "per-cell limit; the notebook went on with the next cell."
+            )
+    return last, stopped
 
 
 def _copy_answers(source: Path, output_dir: Path) -> Path | None:

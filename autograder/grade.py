@@ -22,10 +22,11 @@ import lab_support
 from .answers import ANSWERS_FILE
 from .config import AssignmentConfig
 from .environment import available_cores, cores_each, grading_environment, with_threads
-from .execute import GRADER_ERROR, Execution, InvalidSubmission, execute, read_submission
+from .execute import GRADER_ERROR, Execution, execute
 from .isolation import Isolation, probe
-from .limits import DEFAULT_MEMORY_GIB, PHASE_TIMEOUT_SECONDS, supervise
+from .limits import CELL_TIMEOUT_SECONDS, DEFAULT_MEMORY_GIB, PHASE_TIMEOUT_SECONDS, supervise
 from .questions import QUESTIONS, answer_names
+from .submission import InvalidSubmission, read_submission
 
 SUBMISSION_SUFFIXES = (".ipynb", ".zip")
 
@@ -54,6 +55,7 @@ class GradeReport:
     results: list[TestResult] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)  # phase or question -> wall time
     isolation_warning: str = ""  # why the isolation is weaker than the strongest; "" if not
+    stopped_cells: tuple[str, ...] = ()  # a sentence per cell the per-cell limit interrupted
 
     @property
     def graded(self) -> bool:
@@ -97,7 +99,8 @@ class GradeReport:
         )
 
     def feedback(self) -> str:
-        lines = [f"Status: {self.status}. {self.message}", f"Isolation: {self.isolation}."]
+        lines = [f"Status: {self.status}. {self.message}", *self.stopped_cells]
+        lines.append(f"Isolation: {self.isolation}.")
         if self.isolation_warning:
             lines.append(self.isolation_warning)
         for result in self.results:
@@ -243,7 +246,7 @@ class CheckPhase:
 
 
 def _report(
-    config, submission, execution_info, results, seconds=None, isolation_warning=""
+    config, submission, execution_info, results, seconds=None, isolation_warning="", stopped=()
 ) -> GradeReport:
     status, message, isolation = execution_info
     scores: dict[str, float | None] = {
@@ -263,6 +266,7 @@ def _report(
         results,
         seconds or {},
         isolation_warning,
+        tuple(stopped),
     )
 
 
@@ -277,12 +281,15 @@ def grade(
     hide: list[Path] | tuple[Path, ...] = (),
     checkers: int | None = None,
     isolation: Isolation | None = None,
+    cell_timeout: float | None = None,
 ) -> GradeReport:
     """Grade ``submission``: execute it in a sandbox, then check its answers in fresh processes
     (``checkers`` at once, default one per core).
 
     The sandbox cannot see the assignment folder, this run's work folder or ``hide``.
-    ``timeout`` is per phase, by default the profile's ``PHASE_TIMEOUT_SECONDS``.
+    ``timeout`` is per phase, by default the profile's ``PHASE_TIMEOUT_SECONDS``;
+    ``cell_timeout`` per cell of the notebook, by default the profile's
+    ``CELL_TIMEOUT_SECONDS`` (a cell past it is interrupted and the next one runs).
     ``isolation`` is the level to run the notebook at, by default the strongest that starts
     here (``isolation.probe``, run once per process for the same folders). If the sandbox
     fails to start, the status is ``grader-error`` and no score is given.
@@ -291,7 +298,7 @@ def grade(
     check_submission_path(submission)
     timeout = timeout or PHASE_TIMEOUT_SECONDS[profile]
     try:
-        notebook = read_submission(submission)
+        notebook = read_submission(submission, config.name, config.notebook_name)
     except InvalidSubmission as error:
         return _report(config, submission, ("invalid-file", str(error), "not run"), [])
     if mismatch := wrong_assignment(notebook, config):
@@ -313,6 +320,7 @@ def grade(
             imdb=imdb,
             timeout=timeout,
             memory=memory,
+            cell_timeout=cell_timeout or CELL_TIMEOUT_SECONDS[profile],
         )
         seconds["execute"] = round(time.perf_counter() - started, 1)
         info = (execution.status, execution.message, execution.isolation)
@@ -322,4 +330,6 @@ def grade(
         phase = CheckPhase(config, work, grading_environment(profile, imdb), timeout, memory)
         results = phase.run(checkers or default_checkers())
         seconds.update(phase.seconds, check=round(time.perf_counter() - started, 1))
-    return _report(config, submission, info, results, seconds, isolation.warning())
+    return _report(
+        config, submission, info, results, seconds, isolation.warning(), execution.stopped_cells
+    )

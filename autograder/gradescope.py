@@ -25,6 +25,7 @@ import lab_support
 from .config import CALIBRATION_FILE, CONFIG_FILE, AssignmentConfig, load_config
 from .grade import GradeReport, grade
 from .pins import pins
+from .submission import InvalidSubmission, find_in_folder
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 PACKAGE_DIRS = ("autograder", "reference", "student_template")
@@ -138,21 +139,6 @@ def _executable(name: str) -> zipfile.ZipInfo:
     return info
 
 
-def find_submission(folder: Path) -> Path:
-    """The one notebook (or otter export zip) a student uploaded."""
-    candidates = sorted(
-        path
-        for path in folder.rglob("*")
-        if path.suffix.lower() in (".ipynb", ".zip") and ".ipynb_checkpoints" not in path.parts
-    )
-    notebooks = [path for path in candidates if path.suffix.lower() == ".ipynb"]
-    chosen = notebooks or candidates
-    if len(chosen) != 1:
-        names = ", ".join(path.name for path in chosen) or "nothing"
-        raise FileNotFoundError(f"Expected exactly one notebook in the submission, found {names}.")
-    return chosen[0]
-
-
 def results_json(report: GradeReport, hidden: dict[tuple[str, str], bool]) -> dict:
     """Gradescope's results format: one entry per test, hidden tests shown after publication,
     and one more, worth nothing and never shown to students (``hidden``), that tells course
@@ -210,7 +196,7 @@ def main(argv: list[str] | None = None) -> int:
     results_dir = args.root / "results"
     results_dir.mkdir(parents=True, exist_ok=True)
     try:
-        submission = find_submission(args.root / "submission")
+        submission = find_in_folder(args.root / "submission", config.name, config.notebook_name)
         report = grade(
             config,
             submission,
@@ -219,7 +205,7 @@ def main(argv: list[str] | None = None) -> int:
             timeout=args.timeout,
             hide=[args.root / "source", results_dir],
         )
-    except (FileNotFoundError, RuntimeError) as error:
+    except (InvalidSubmission, FileNotFoundError, RuntimeError) as error:
         payload = {"score": 0, "output": str(error), "stdout_visibility": "hidden", "tests": []}
     else:
         if not report.graded:  # our fault: no results.json, so Gradescope shows the run failed

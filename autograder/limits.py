@@ -19,8 +19,15 @@ POLL_SECONDS = 0.5
 # 2 minutes on one core (benchmarks/grading_budget.py), so 10 minutes stops only a notebook
 # that is stuck; the full profile trains for about half an hour.
 PHASE_TIMEOUT_SECONDS = {"grading": 600.0, "smoke": 600.0, "full": 3600.0}
+# Per cell of a submission: a cell running longer is interrupted and the notebook goes on
+# with the next one (None: no limit but the phase's). A grading run trains nothing in the
+# notebook (the checker trains its own copies), so its slowest cell, loading the data,
+# takes seconds; the full profile's cells train for many minutes.
+CELL_TIMEOUT_SECONDS = {"grading": 60.0, "smoke": 120.0, "full": None}
 DEFAULT_MEMORY_GIB = 4.0  # per grading phase, whole process tree
-TAIL_BYTES = 8_000
+STDERR_TAIL_BYTES = 8_000
+# The sandbox's runner reports on stdout: its start line first, then a line per cell.
+STDOUT_HEAD_BYTES, STDOUT_TAIL_BYTES = 2_000, 60_000
 
 
 def tree_rss(process: psutil.Process) -> int:
@@ -41,7 +48,7 @@ class Outcome:
     returncode: int
     stderr: str  # the last 2,000 characters
     peak_rss: int  # bytes
-    stdout: str = ""  # the last 2,000 characters
+    stdout: str = ""  # the first 2,000 and the last 60,000 characters
 
 
 class Stopped(RuntimeError):
@@ -110,11 +117,18 @@ def supervise(
         _running.discard(process.pid)
         if _stopping.is_set():
             raise Stopped("grading was interrupted")
-        stdout, stderr = _tail(stdout_file), _tail(stderr_file)
+        stdout = _ends(stdout_file, STDOUT_HEAD_BYTES, STDOUT_TAIL_BYTES)
+        stderr = _ends(stderr_file, 0, STDERR_TAIL_BYTES)[-2000:]
     return Outcome(verdict, process.returncode, stderr, peak, stdout)
 
 
-def _tail(handle) -> str:
-    """The last 2,000 characters written to the file ``handle``."""
-    handle.seek(max(0, handle.seek(0, os.SEEK_END) - TAIL_BYTES))
-    return handle.read().decode(errors="replace")[-2000:]
+def _ends(handle, head: int, tail: int) -> str:
+    """The first ``head`` and the last ``tail`` bytes written to the file ``handle`` (all of
+    it when it is no longer), as text."""
+    size = handle.seek(0, os.SEEK_END)
+    handle.seek(0)
+    if size <= head + tail:
+        return handle.read().decode(errors="replace")
+    start = handle.read(head)
+    handle.seek(size - tail)
+    return (start + b"\n" + handle.read()).decode(errors="replace")

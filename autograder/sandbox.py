@@ -5,9 +5,14 @@ network where the machine allows it. It only executes cells; it reads and writes
 outside its folder. Exit status: 0 the notebook ran (cell errors included), 3 the kernel
 died, 4 the kernel broke in another way (it stopped speaking Jupyter's protocol, say).
 
-Just before the first cell runs it prints ``STARTED`` on its standard output, then points its
-standard output at /dev/null, so the kernel (started after) never holds that stream: the
-grader reads the line as proof that the sandbox came up, and no notebook can forge or hide it.
+Just before the first cell runs it prints ``STARTED`` on its standard output, then keeps that
+stream for itself (a descriptor the kernel does not inherit) and points descriptor 1 at
+/dev/null, so the kernel (started after) never holds it: the grader reads the line as proof
+that the sandbox came up, and no notebook can forge or hide it. On the same stream it then
+reports, one JSON line each, every cell of the submission as it starts (``{"cell": n,
+"first": line}``) and every cell stopped by the per-cell limit (``{"stopped": n,
+"seconds": s}``): a cell running longer than ``--cell-timeout`` seconds is interrupted (as
+Jupyter's interrupt button does) and the notebook goes on with the next cell.
 
 ``python -m autograder.sandbox --probe PATH...`` is the trivial program that
 ``autograder.isolation`` starts in a candidate sandbox: it prints, as JSON, its user id, which
@@ -16,11 +21,13 @@ of the PATHs it can read, its network interfaces and whether it can start a kern
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import socket
 import subprocess
 import sys
+import time
 
 KERNEL_DIED = 3
 KERNEL_BROKE = 4
@@ -52,12 +59,39 @@ def probe(paths: list[str]) -> dict:
     }
 
 
-def announce_start() -> None:
-    """Tell the grader the sandbox is up, then give up the stream it was told on."""
+def announce_start():
+    """Tell the grader the sandbox is up; return the stream to report on, which no child
+    process inherits (descriptor 1 now points at /dev/null)."""
     print(STARTED, flush=True)
+    private = os.dup(sys.stdout.fileno())  # not inheritable (PEP 446)
     null = os.open(os.devnull, os.O_WRONLY)
     os.dup2(null, sys.stdout.fileno())
     os.close(null)
+    return os.fdopen(private, "w", buffering=1)
+
+
+class CellReporter:
+    """nbclient hooks that report each submission cell's start, and the cells stopped by the
+    per-cell limit, on the grader's private stream."""
+
+    def __init__(self, stream, cell_timeout: float | None):
+        self.stream, self.cell_timeout = stream, cell_timeout
+        self.started = 0.0
+
+    def emit(self, event: dict) -> None:
+        self.stream.write(json.dumps(event) + "\n")
+
+    def on_cell_start(self, cell, cell_index: int) -> None:
+        self.started = time.monotonic()
+        if position := cell.get("metadata", {}).get("rnnlab", {}).get("cell"):
+            first = next((line for line in cell.source.splitlines() if line.strip()), "")
+            self.emit({"cell": position, "first": first.strip()[:80]})
+
+    def on_cell_executed(self, cell, cell_index: int, execute_reply) -> None:
+        seconds = time.monotonic() - self.started
+        position = cell.get("metadata", {}).get("rnnlab", {}).get("cell")
+        if execute_reply is None and self.cell_timeout and seconds >= self.cell_timeout:
+            self.emit({"stopped": position, "seconds": round(seconds)})
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -65,20 +99,28 @@ def main(argv: list[str] | None = None) -> int:
     if argv[:1] == ["--probe"]:
         print(json.dumps(probe(argv[1:])))
         return 0
+    parser = argparse.ArgumentParser(description="Run one notebook in the sandbox.")
+    parser.add_argument("notebook")
+    parser.add_argument("--cell-timeout", type=float, default=None, help="seconds per cell")
+    args = parser.parse_args(argv)
 
     import nbclient
     import nbformat
     from nbclient.exceptions import DeadKernelError
 
-    notebook = nbformat.read(argv[0], as_version=4)
+    notebook = nbformat.read(args.notebook, as_version=4)
+    stream = announce_start()
+    reporter = CellReporter(stream, args.cell_timeout)
     client = nbclient.NotebookClient(
         notebook,
-        timeout=None,  # the caller enforces one wall-clock limit for the whole run
+        timeout=args.cell_timeout,  # the caller enforces the wall-clock limit of the whole run
+        interrupt_on_timeout=True,  # a cell past its limit is interrupted; the next one runs
         allow_errors=True,
         kernel_name="python3",
         record_timing=False,
+        on_cell_start=reporter.on_cell_start,
+        on_cell_executed=reporter.on_cell_executed,
     )
-    announce_start()
     try:
         client.execute()
     except DeadKernelError as error:

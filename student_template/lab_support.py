@@ -396,6 +396,27 @@ def fit_adder(model, data: AdditionData, *, epochs: int, batch_size: int = 128):
     return _fit_capped(model, profile, (x_train, y_train), (x_val, y_val), epochs, batch_size)
 
 
+def plot_history(history, title: str) -> None:
+    """Draw accuracy per epoch on the training data and on the held-out data (matplotlib).
+
+    ``history`` is what ``fit_model``, ``fit_adder`` or ``model.fit`` returned; its
+    ``history`` dict needs an ``accuracy`` entry (compile with ``metrics=["accuracy"]``).
+    """
+    import matplotlib.pyplot as plt
+
+    if not history.epoch or "accuracy" not in history.history:
+        print(f"[{active_profile().name} profile] no epochs were trained here: no curve to draw.")
+        return
+    epochs = [epoch + 1 for epoch in history.epoch]
+    figure, axis = plt.subplots(figsize=(5, 3))
+    axis.plot(epochs, history.history["accuracy"], marker="o", label="training data")
+    if "val_accuracy" in history.history:
+        axis.plot(epochs, history.history["val_accuracy"], marker="o", label="held-out data")
+    axis.set(xlabel="epoch", ylabel="accuracy", title=title)
+    axis.legend()
+    plt.show()
+
+
 def whole_answer_accuracy(model, x: np.ndarray, y: np.ndarray) -> float:
     """Share of problems whose four answer characters are all right."""
     predicted = np.argmax(model.predict(x, verbose=0), axis=-1)

@@ -84,19 +84,67 @@ def test_a_huge_answer_is_refused_and_the_others_still_count(tmp_path):
     assert MAX_LINE_BYTES < 100_000_000
 
 
-def test_junk_repeats_and_wrong_types_cannot_replace_an_answer(tmp_path):
+def test_the_last_export_of_a_name_wins_and_junk_is_ignored(tmp_path):
     path = write_lines(
         tmp_path,
         {"name": "count_lstm", "kind": "int", "value": 1},
-        {"name": "count_lstm", "kind": "int", "value": 80_400},
+        {"name": "count_lstm", "kind": "int", "value": 80_400},  # set again in a later cell
         {"name": "demo", "kind": "int", "value": True},
         ["not", "a", "record"],
     )
     with open(path, "a") as out:
         out.write("this is not json\n")
     answers = read_answers(path, ["count_lstm", "demo"])
-    assert answers["count_lstm"] == 1
+    assert answers["count_lstm"] == 80_400
     assert "holds an object of type `bool`" in answers["demo"].reason
+
+
+SHADOWING = {  # names a student rebinds by accident at the notebook's top level
+    name: "shadowed"
+    for name in ("type", "int", "float", "str", "isinstance", "json", "keras", "np", "print",
+                 "open", "len", "globals", "exec", "repr", "sys", "describe", "name")
+}  # fmt: skip
+
+
+def test_the_export_ignores_names_the_student_rebinds(tmp_path):
+    model = imdb_models.build_lstm_model()
+    path, names = export(tmp_path, model_lstm=model, count_lstm=np.int64(80_400), **SHADOWING)
+    answers = read_answers(path, names)
+    assert answers["count_lstm"] == 80_400
+    assert answers["model_lstm"].count_params() == model.count_params()
+
+
+def test_an_export_between_cells_leaves_out_what_is_not_set_yet(tmp_path):
+    path = tmp_path / "answers.jsonl"
+    namespace = {"count_lstm": 80_400}
+    exec(export_cell_source(["count_lstm", "model_lstm"], str(path), final=False), namespace)
+    assert [json.loads(line)["name"] for line in path.read_text().splitlines()] == ["count_lstm"]
+    namespace["count_lstm"] = 1  # changed later; the kernel dies before the final export
+    exec(export_cell_source(["count_lstm"], str(path), final=False), namespace)
+    answers = read_answers(path, ["count_lstm", "model_lstm"])
+    assert answers["count_lstm"] == 1 and "no answer" in answers["model_lstm"].reason
+
+
+def test_a_model_too_big_to_train_is_refused_before_it_is_built(tmp_path):
+    huge = keras.Sequential([keras.Input((500,)), layers.Embedding(10_000, 100)])
+    config = json.loads(huge.to_json())
+    lstm = {"module": "keras.layers", "class_name": "LSTM", "config": {"units": 900_000}}
+    config["config"]["layers"].append(lstm)  # under the per-integer cap of 1,000,000
+    answers = read_answers(write_lines(tmp_path, model_record(config)), ["model_lstm"])
+    reason = answers["model_lstm"].reason
+    assert "too big for the grader to train" in reason and "50,000,000 at most" in reason
+
+
+def test_the_checker_trains_in_float32_whatever_policy_the_notebook_set(tmp_path):
+    keras.mixed_precision.set_global_policy("mixed_float16")
+    try:
+        model = imdb_models.build_lstm_model()
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+    assert "mixed_float16" in model.to_json()
+    path, names = export(tmp_path, model_lstm=model)
+    rebuilt = read_answers(path, names)["model_lstm"]
+    assert {layer.dtype_policy.name for layer in rebuilt.layers} == {"float32"}
 
 
 def test_a_link_instead_of_a_file_is_not_followed(tmp_path):

@@ -76,7 +76,7 @@ def test_every_faulty_submission_gets_its_row_and_the_others_are_graded(built, t
     lines = []
     records = grade_class(
         built, [corpus], out, profile="smoke", imdb="generated", timeout=60,
-        memory=2 * 2**30, workers=2, progress=lines.append,
+        memory=2 * 2**30, workers=2, progress=lines.append, cell_timeout=20,
     )  # fmt: skip
     assert_rows(out, expected)
     for record in records:  # what is saved for a resumed run is what the gradebook says
@@ -106,7 +106,8 @@ def test_without_cap_sys_admin_the_class_gets_the_same_rows(built, tmp_path):
     completed = subprocess.run(
         ["setpriv", "--bounding-set=-sys_admin", sys.executable, "-m", "autograder.cli",
          "grade", str(corpus), "-o", str(out), "--assignment", str(built.folder),
-         "--profile", "smoke", "--timeout", "60", "--memory", "2", "--workers", "2"],
+         "--profile", "smoke", "--timeout", "60", "--cell-timeout", "20", "--memory", "2",
+         "--workers", "2"],
         capture_output=True, text=True, timeout=1800,
     )  # fmt: skip
     assert completed.returncode == 0, completed.stderr[-3000:]

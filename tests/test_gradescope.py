@@ -120,7 +120,7 @@ def test_a_grader_error_leaves_no_results_json_so_gradescope_shows_a_failed_run(
     "name, text, expected",
     [
         ("rnn_lab.ipynb", "not a notebook", "is not a Jupyter notebook"),
-        ("essay.pdf", "%PDF-1.4", "Expected exactly one notebook"),
+        ("essay.pdf", "%PDF-1.4", "Expected the lab's notebook (rnn_lab.ipynb)"),
     ],
 )
 def test_a_file_that_is_no_notebook_still_gets_a_valid_results_json(
