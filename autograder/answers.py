@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import stat
 from dataclasses import dataclass
 from pathlib import Path
@@ -97,8 +98,22 @@ class AnswerRejected(ValueError):
     """An exported answer that breaks the schema or the limits."""
 
 
+@dataclass(frozen=True)
+class OversizedLine:
+    """A line over the limit, of which only the start is kept (to read whose answer it was)."""
+
+    head: bytes
+
+    @property
+    def name(self) -> str | None:
+        """The answer's name: the export writes it first (``{"name": "model_cnn", ...``)."""
+        match = re.match(rb'\{"name": "([A-Za-z_][A-Za-z0-9_]{0,100})"', self.head)
+        return match.group(1).decode() if match else None
+
+
 def _iter_lines(path: Path):
-    """Yield each line (bytes, or None when over the limit) without ever holding a huge line."""
+    """Yield each line (bytes, or an OversizedLine when over the limit) without ever holding a
+    huge line."""
     descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
     with os.fdopen(descriptor, "rb") as handle:
         if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
@@ -112,10 +127,11 @@ def _iter_lines(path: Path):
             if len(line) <= MAX_LINE_BYTES:
                 yield line
                 continue
+            oversized = OversizedLine(line[:200])
             while line and not line.endswith(b"\n") and total < MAX_FILE_BYTES:
                 line = handle.readline(READ_CHUNK)
                 total += len(line)
-            yield None
+            yield oversized
 
 
 def _check_safe_config(node: Any, where: str) -> None:
@@ -223,33 +239,42 @@ def _value(record: dict, name: str):
 
 
 def read_answers(path: Path, names: list[str]) -> dict[str, Any]:
-    """Each expected name mapped to its rebuilt value, or to ``Unreadable`` with the reason."""
+    """Each expected name mapped to its rebuilt value, or to ``Unreadable`` with the reason.
+
+    A name is exported after each cell that sets it and at the end: its last line wins, and
+    only that one is rebuilt.
+    """
     answers: dict[str, Any] = {
         name: Unreadable("the notebook exported no answer for it") for name in names
     }
+    last: dict[str, dict | OversizedLine] = {}
+    unnamed_oversized = False
     try:
-        lines = list(_iter_lines(Path(path)))
+        for line in _iter_lines(Path(path)):
+            if isinstance(line, OversizedLine):
+                if line.name in answers:
+                    last[line.name] = line
+                unnamed_oversized |= line.name is None
+                continue
+            try:
+                record = json.loads(line)
+            except ValueError:
+                continue
+            name = record.get("name") if isinstance(record, dict) else None
+            if name in answers:
+                last[name] = record
     except FileNotFoundError:
         return {name: Unreadable("the notebook produced no answers file") for name in names}
     except (OSError, AnswerRejected) as error:
         return {name: Unreadable(f"the answers file could not be read ({error})") for name in names}
-    seen: set[str] = set()
-    for line in lines:
-        if line is None:
-            continue  # an oversized line has no readable name; its answer stays unreadable
-        try:
-            record = json.loads(line)
-        except ValueError:
-            continue
-        name = record.get("name") if isinstance(record, dict) else None
-        if name not in answers:
-            continue
-        seen.add(name)  # exported after each answer cell and at the end: the last one wins
-        try:
-            answers[name] = _value(record, name)
-        except AnswerRejected as error:
-            answers[name] = Unreadable(str(error))
+    too_large = Unreadable("its exported answer was larger than the 1 MB limit")
     for name in names:
-        if name not in seen and any(line is None for line in lines):
-            answers[name] = Unreadable("its exported answer was larger than the 1 MB limit")
+        record = last.get(name)
+        if isinstance(record, OversizedLine) or (record is None and unnamed_oversized):
+            answers[name] = too_large
+        elif record is not None:
+            try:
+                answers[name] = _value(record, name)
+            except AnswerRejected as error:
+                answers[name] = Unreadable(str(error))
     return answers

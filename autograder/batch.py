@@ -38,6 +38,9 @@ FEEDBACK_DIR = "feedback"
 GRADEBOOK = "gradebook.csv"
 REPORT = "report.html"
 SKIPPED_PARTS = {"__MACOSX", ".ipynb_checkpoints"}
+# A folder of Gradescope's "Download submissions" export: one student's upload, graded as one
+# submission whose notebook is chosen as the Gradescope entry point chooses it.
+GRADESCOPE_FOLDER = re.compile(r"^submission_\d+$")
 # Student ids in the names that course sites give downloaded files: Gradescope's
 # submission_<id> folders and Canvas' <name>_[late_]<id>_<submission id>_<file>.
 STUDENT_ID_PATTERNS = (
@@ -72,6 +75,9 @@ def collect(inputs: list[Path], out: Path) -> list[Submission]:
             continue
         for path in sorted(given.rglob("*")):
             relative = path.relative_to(given)
+            if folder := gradescope_folder(given, relative):
+                found.setdefault(folder.resolve(), folder.relative_to(given).as_posix())
+                continue
             if (
                 path.is_file()
                 and not any(
@@ -92,6 +98,14 @@ def collect(inputs: list[Path], out: Path) -> list[Submission]:
     return submissions
 
 
+def gradescope_folder(given: Path, relative: Path) -> Path | None:
+    """The ``submission_<id>`` folder that ``relative`` (a path under ``given``) lies in."""
+    for depth, part in enumerate(relative.parts[:-1]):
+        if GRADESCOPE_FOLDER.match(part):
+            return given.joinpath(*relative.parts[: depth + 1])
+    return None
+
+
 def student_id(name: str) -> str:
     for pattern in STUDENT_ID_PATTERNS:
         if match := pattern.search(name.lower()):
@@ -100,10 +114,15 @@ def student_id(name: str) -> str:
 
 
 def file_digest(path: Path) -> str:
+    """sha256 of a file, or of a folder's files (their names and contents, in name order)."""
     digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
+    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+    for file in files:
+        if path.is_dir():
+            digest.update(file.relative_to(path).as_posix().encode() + b"\0")
+        with open(file, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
     return digest.hexdigest()
 
 

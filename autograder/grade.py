@@ -26,7 +26,7 @@ from .execute import GRADER_ERROR, Execution, execute
 from .isolation import Isolation, probe
 from .limits import CELL_TIMEOUT_SECONDS, DEFAULT_MEMORY_GIB, PHASE_TIMEOUT_SECONDS, supervise
 from .questions import QUESTIONS, answer_names
-from .submission import InvalidSubmission, read_submission
+from .submission import InvalidSubmission, find_in_folder, read_submission
 
 SUBMISSION_SUFFIXES = (".ipynb", ".zip")
 
@@ -110,6 +110,8 @@ class GradeReport:
 
 
 def check_submission_path(submission: Path) -> None:
+    if submission.is_dir():
+        return  # a submission folder (Gradescope's): its notebook is chosen when graded
     if not submission.is_file():
         raise GradeError(f"No submission file at {submission}.")
     if submission.suffix.lower() not in SUBMISSION_SUFFIXES:
@@ -298,7 +300,10 @@ def grade(
     check_submission_path(submission)
     timeout = timeout or PHASE_TIMEOUT_SECONDS[profile]
     try:
-        notebook = read_submission(submission, config.name, config.notebook_name)
+        chosen = submission
+        if submission.is_dir():
+            chosen = find_in_folder(submission, config.name, config.notebook_name)
+        notebook = read_submission(chosen, config.name, config.notebook_name)
     except InvalidSubmission as error:
         return _report(config, submission, ("invalid-file", str(error), "not run"), [])
     if mismatch := wrong_assignment(notebook, config):

@@ -88,9 +88,12 @@ class CellReporter:
             self.emit({"cell": position, "first": first.strip()[:80]})
 
     def on_cell_executed(self, cell, cell_index: int, execute_reply) -> None:
+        """A cell interrupted at the limit ends with the kernel's KeyboardInterrupt reply."""
         seconds = time.monotonic() - self.started
         position = cell.get("metadata", {}).get("rnnlab", {}).get("cell")
-        if execute_reply is None and self.cell_timeout and seconds >= self.cell_timeout:
+        content = (execute_reply or {}).get("content", {})
+        interrupted = execute_reply is None or content.get("ename") == "KeyboardInterrupt"
+        if interrupted and self.cell_timeout and seconds >= self.cell_timeout:
             self.emit({"stopped": position, "seconds": round(seconds)})
 
 

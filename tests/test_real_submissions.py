@@ -11,7 +11,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder.batch import grade_class
+from autograder.batch import collect, grade_class
 from autograder.submission import (
     InvalidSubmission,
     choose_notebook,
@@ -75,6 +75,21 @@ def test_an_ambiguous_zip_names_its_candidates(tmp_path):
         read_submission(path, "rnn_lab", "rnn_lab.ipynb")
 
 
+def test_a_gradescope_export_folder_is_one_submission(tmp_path):
+    export = tmp_path / "export"
+    shutil.copytree(CASES / GRADESCOPE_CASE / "submission", export / "submission_4242")
+    (export / "submission_4242" / "Untitled.ipynb").write_text(otter_notebook(None))
+    (export / "submission_4243").mkdir()
+    (export / "submission_4243" / "rnn_lab.ipynb").write_text(otter_notebook("rnn_lab"))
+    found = collect([export], tmp_path / "out")
+    assert [(s.name, s.student) for s in found] == [
+        ("submission_4242", "4242"),
+        ("submission_4243", "4243"),
+    ]
+    chosen = find_in_folder(found[0].path, "rnn_lab", "rnn_lab.ipynb")
+    assert chosen.name == "rnn_lab.ipynb" and "__MACOSX" not in chosen.parts
+
+
 @pytest.mark.slow
 def test_every_real_submission_keeps_its_points_in_a_batch(built, tmp_path):
     """Graded as the cases' README says: grading profile, Gradescope's 240 s phase limit."""
@@ -83,6 +98,9 @@ def test_every_real_submission_keeps_its_points_in_a_batch(built, tmp_path):
     names = [name for name in EXPECTED if name != GRADESCOPE_CASE]
     for name in names:
         shutil.copy(CASES / name, corpus / name)
+    # Gradescope's "Download submissions" export: one folder per student, graded as one
+    shutil.copytree(CASES / GRADESCOPE_CASE / "submission", corpus / "submission_4242")
+    names.append("submission_4242")
     out = tmp_path / "out"
     records = grade_class(
         built, [corpus], out, profile="grading", imdb="generated", timeout=240,
@@ -92,7 +110,9 @@ def test_every_real_submission_keeps_its_points_in_a_batch(built, tmp_path):
     assert sorted(rows) == sorted(names)
     for name in names:
         row = rows[name]
-        assert (row["status"], row["total"]) == ("graded", EXPECTED[name]["total"]), (name, row)
+        want = EXPECTED.get(name, EXPECTED[GRADESCOPE_CASE])
+        assert (row["status"], row["total"]) == ("graded", want["total"]), (name, row)
+    assert rows["submission_4242"]["student"] == "4242"
     for name, record in rows.items():
         print(f"{name}: {record['total']:g} in {record['seconds']} s")
 
