@@ -238,22 +238,18 @@ def _value(record: dict, name: str):
     raise AnswerRejected(f"unknown answer kind {kind!r}")
 
 
-def read_answers(path: Path, names: list[str]) -> dict[str, Any]:
-    """Each expected name mapped to its rebuilt value, or to ``Unreadable`` with the reason.
-
-    A name is exported after each cell that sets it and at the end: its last line wins, and
-    only that one is rebuilt.
-    """
-    answers: dict[str, Any] = {
-        name: Unreadable("the notebook exported no answer for it") for name in names
-    }
-    last: dict[str, dict | OversizedLine] = {}
+def last_records(path: Path, names: list[str]) -> dict[str, dict | Unreadable]:
+    """Read the answers file once: each of ``names`` mapped to its last exported record (a
+    name is exported after each cell that sets it and at the end: the last line wins), or to
+    ``Unreadable`` with the reason; a name never exported is left out."""
+    last: dict[str, dict | Unreadable] = {}
+    too_large = Unreadable("its exported answer was larger than the 1 MB limit")
     unnamed_oversized = False
     try:
         for line in _iter_lines(Path(path)):
             if isinstance(line, OversizedLine):
-                if line.name in answers:
-                    last[line.name] = line
+                if line.name in names:
+                    last[line.name] = too_large
                 unnamed_oversized |= line.name is None
                 continue
             try:
@@ -261,20 +257,30 @@ def read_answers(path: Path, names: list[str]) -> dict[str, Any]:
             except ValueError:
                 continue
             name = record.get("name") if isinstance(record, dict) else None
-            if name in answers:
+            if name in names:
                 last[name] = record
     except FileNotFoundError:
         return {name: Unreadable("the notebook produced no answers file") for name in names}
     except (OSError, AnswerRejected) as error:
         return {name: Unreadable(f"the answers file could not be read ({error})") for name in names}
-    too_large = Unreadable("its exported answer was larger than the 1 MB limit")
+    if unnamed_oversized:
+        last = {name: last.get(name, too_large) for name in names}
+    return last
+
+
+def rebuild_answers(records: dict[str, dict | Unreadable], names: list[str]) -> dict[str, Any]:
+    """Each of ``names`` rebuilt from its record (``last_records``), or ``Unreadable``."""
+    answers: dict[str, Any] = {}
     for name in names:
-        record = last.get(name)
-        if isinstance(record, OversizedLine) or (record is None and unnamed_oversized):
-            answers[name] = too_large
-        elif record is not None:
-            try:
-                answers[name] = _value(record, name)
-            except AnswerRejected as error:
-                answers[name] = Unreadable(str(error))
+        record = records.get(name, Unreadable("the notebook exported no answer for it"))
+        try:
+            answers[name] = record if isinstance(record, Unreadable) else _value(record, name)
+        except AnswerRejected as error:
+            answers[name] = Unreadable(str(error))
     return answers
+
+
+def read_answers(path: Path, names: list[str]) -> dict[str, Any]:
+    """Each expected name mapped to its rebuilt value, or to ``Unreadable`` with the reason;
+    only the last exported line of a name is rebuilt."""
+    return rebuild_answers(last_records(path, names), names)

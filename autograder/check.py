@@ -14,7 +14,7 @@ import sys
 import time
 from pathlib import Path
 
-from .answers import Unreadable, read_answers
+from .answers import Unreadable, last_records, rebuild_answers
 from .config import load_config
 from .questions import answer_names, question_tests
 
@@ -42,7 +42,7 @@ def unreadable_answer(name: str, answers: dict) -> str | None:
     return "Your answer could not be read: " + "; ".join(reasons) if reasons else None
 
 
-def check_question(name: str, config, answers_file: Path, emit) -> None:
+def check_question(name: str, config, records: dict, emit) -> None:
     """Emit a result line for every test of question ``name``.
 
     Its answers are rebuilt only now, after the ``start`` event: if rebuilding or training
@@ -51,7 +51,7 @@ def check_question(name: str, config, answers_file: Path, emit) -> None:
     """
     emit({"event": "start", "question": name})
     started = time.perf_counter()
-    answers = read_answers(answers_file, answer_names(name))
+    answers = rebuild_answers(records, answer_names(name))
     unreadable = unreadable_answer(name, answers)
     for test in question_tests(name, config):
         if unreadable:
@@ -82,6 +82,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     config = load_config(args.assignment)
+    names = sorted({variable for question in args.questions for variable in answer_names(question)})
+    records = last_records(args.answers, names)  # read once; models rebuilt per question
     with open(args.results, "x") as results:  # a file planted beforehand is refused
 
         def emit(event: dict) -> None:
@@ -89,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
             results.flush()
 
         for question in args.questions:
-            check_question(question, config, args.answers, emit)
+            check_question(question, config, records, emit)
     return 0
 
 
