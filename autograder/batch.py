@@ -22,7 +22,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from .config import AssignmentConfig
@@ -159,6 +159,7 @@ def record_of(submission: Submission, report: GradeReport, digest: str, run: dic
         "possible": report.possible,
         "total": report.auto_score,
         "feedback": f"{report.table()}\n\n{report.feedback()}",
+        "tests": [asdict(result) for result in report.results],  # for the report's class faults
         "seconds": round(seconds, 1),
     }
 
@@ -357,7 +358,14 @@ def write_feedback(out: Path, record: dict) -> None:
 def write_summaries(batch: Batch, records: list[dict]) -> None:
     """The gradebook and the HTML report over ``records``, each written atomically."""
     write_atomically(batch.out / GRADEBOOK, gradebook_csv(batch.config, records))
-    write_html_report(batch.out / REPORT, batch.config, records, write_atomically, batch.isolation)
+    write_html_report(
+        batch.out / REPORT,
+        batch.config,
+        records,
+        write_atomically,
+        batch.isolation,
+        feedback_dir=FEEDBACK_DIR,
+    )
 
 
 def closing_summary(records: list[dict], seconds: float) -> str:

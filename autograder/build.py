@@ -13,7 +13,7 @@ from .environment import grading_environment
 from .gradescope import ZIP_NAME, write_zip
 from .notebook import TEMPLATE_DIR, write_master_notebook
 
-SHIPPED_MODULES = ("lab_support.py", "lab_checks.py", "lab_architecture.py")
+SHIPPED_MODULES = ("lab_support.py", "lab_checks.py", "lab_architecture.py", "lab_specs.py")
 FAILURE_MARKER = "Some autograder tests failed"
 
 

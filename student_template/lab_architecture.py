@@ -30,6 +30,7 @@ PARAMETER_FREE_KINDS = frozenset(
     {"Flatten", "MaxPooling1D", "AveragePooling1D", "RepeatVector", "Activation", "Reshape"}
 )
 SETTING_KEYS = ("units", "filters", "padding", "return_sequences")
+WRAPPERS = frozenset({"TimeDistributed"})
 FORMULAS = {
     "Dense": "inputs x units + units",
     "Embedding": "vocabulary x dimensions",
@@ -94,6 +95,8 @@ def _settings(layer) -> dict:
         )
     elif getattr(layer, "activation", None) is not None:
         settings["activation"] = _activation_name(layer.activation)
+    if getattr(layer, "recurrent_activation", None) is not None:
+        settings["recurrent_activation"] = _activation_name(layer.recurrent_activation)
     return {key: value if isinstance(value, str) else int(value) for key, value in settings.items()}
 
 
@@ -147,11 +150,12 @@ def describe_model(model, name: str, input_shape: tuple) -> tuple[list[LayerView
     chain: list[LayerView] = []
     dropouts: list[LayerView] = []
     for position, (layer, inputs, outputs) in enumerate(_chain_of(model, name), start=1):
-        inner = layer.layer if type(layer).__name__ == "TimeDistributed" else layer
+        wrapper = type(layer).__name__ if type(layer).__name__ in WRAPPERS else None
+        inner = layer.layer if wrapper else layer
         view = LayerView(
             position,
             _kind(inner),
-            _settings(inner),
+            {**_settings(inner), **({"wrapper": wrapper} if wrapper else {})},
             _plain_shape(inputs),
             _plain_shape(outputs),
             int(layer.count_params()),
@@ -208,7 +212,8 @@ def describe_rule(rule: dict) -> str:
     if rule.get("return_sequences"):
         details.append("return_sequences=True")
     kind = " or ".join(_kinds(rule))
-    return f"{kind} ({', '.join(details)})" if details else kind
+    described = f"{kind} ({', '.join(details)})" if details else kind
+    return f"{rule['wrapper']}({described})" if "wrapper" in rule else described
 
 
 def _kinds(rule: dict) -> tuple:
@@ -220,8 +225,19 @@ def _setting_fault(view: LayerView, rule: dict, key: str) -> str:
     role = rule.get("role", "the exercise")
     if key == "activation" and "why" in rule:
         return f"The output layer ({view.kind}, layer {view.position}) uses '{got}'; {rule['why']} {wanted}."
+    if key in ("activation", "recurrent_activation") and view.kind in RECURRENT_KINDS:
+        part = "cell needs" if key == "activation" else "gates need"
+        return (
+            f"{view.label} uses the {key.replace('_', ' ')} '{got}', but the {view.kind}'s "
+            f"{part} {wanted} (Keras' default): leave {key} out."
+        )
     if key == "activation":
         return f"{view.label} uses the activation '{got}'; {role} needs {wanted}."
+    if key == "wrapper":
+        return (
+            f"{view.label} is applied on its own; {role} needs it wrapped: "
+            f"{rule['wrapper']}({view.kind}(...))."
+        )
     if key == "repeats":
         return f"{view.label} repeats its input {got} times; {role} needs {wanted}."
     if key in ("vocabulary", "dimensions"):
@@ -280,6 +296,34 @@ def _fault_in_place(chain: list[LayerView], index: int, rule: dict, fault: str) 
     return fault
 
 
+def _raise_if_swapped(chain: list[LayerView], index: int, rules: list, at: int, name: str) -> None:
+    """Two neighbouring layers in each other's place: name the swap."""
+    if (
+        index + 1 < len(chain)
+        and at + 1 < len(rules)
+        and chain[index].kind in _kinds(rules[at + 1])
+        and chain[index + 1].kind in _kinds(rules[at])
+    ):
+        raise ArchitectureFault(
+            f"`{name}` has {chain[index].label} and {chain[index + 1].label} the wrong way round: "
+            f"the exercise puts {describe_rule(rules[at])} first, then {describe_rule(rules[at + 1])}."
+        )
+
+
+def _raise_if_next_missing(
+    chain: list[LayerView], index: int, rules: list, at: int, name: str
+) -> None:
+    """The layer after a matched stack is the one the rule after next asks for."""
+    if at + 2 >= len(rules) or index >= len(chain) or rules[at + 1].get("repeat", (1,))[0] == 0:
+        return
+    if chain[index].kind not in _kinds(rules[at + 1]) and chain[index].kind in _kinds(
+        rules[at + 2]
+    ):
+        raise ArchitectureFault(
+            f"`{name}` is missing {describe_rule(rules[at + 1])} after {chain[index - 1].label}."
+        )
+
+
 def match_chain(chain: list[LayerView], rules: list[dict], name: str) -> None:
     """Raise ``ArchitectureFault`` at the first layer that breaks the rules."""
     index = 0
@@ -290,6 +334,7 @@ def match_chain(chain: list[LayerView], rules: list[dict], name: str) -> None:
             stack.append(chain[index])
             index += 1
         if len(stack) < low:
+            _raise_if_swapped(chain, index, rules, rule_index, name)
             if index >= len(chain):
                 needed = ", ".join(describe_rule(missing) for missing in rules[rule_index:])
                 raise ArchitectureFault(f"`{name}` stops too early: it still needs {needed}.")
@@ -307,6 +352,7 @@ def match_chain(chain: list[LayerView], rules: list[dict], name: str) -> None:
                 f"`{name}` stacks more than {high} {chain[index].kind} layers; the exercise "
                 f"allows at most {high}."
             )
+        _raise_if_next_missing(chain, index, rules, rule_index, name)
         start = index - len(stack)
         for offset, view in enumerate(stack):
             last = offset == len(stack) - 1

@@ -9,11 +9,16 @@ comparison, so an object that claims to equal everything cannot pass.
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import inspect
+import re
 from dataclasses import dataclass
 
 import numpy as np
 
 import lab_architecture
+import lab_specs
 import lab_support
 
 CHECK_SEED = 1234
@@ -34,31 +39,148 @@ class CheckFailed(AssertionError):
     """A wrong answer, with a message that says what to fix."""
 
 
+class GraderProblem(RuntimeError):
+    """The assignment's own set-up is wrong (not the student's answer); for the staff."""
+
+
 def _fail(message: str) -> None:
-    raise CheckFailed(message)
+    raise CheckFailed(message) from None
 
 
-def _require_model(model, name: str) -> None:
+# Notes for the student that do not fail a check (a Keras 2 habit, say); the notebook's
+# display of a check's result shows and clears them.
+NOTES: list[str] = []
+KERAS2_ARGUMENTS = re.compile(r"\b(input_length|input_shape|input_dim)\s*=")
+# What a Keras error raised while building usually means in this lab.
+LIKELY_CAUSES = (
+    (
+        re.compile(r"expected ndim=3, found ndim=2|at least 3 dimensions"),
+        "a layer that reads a sequence (an LSTM, or TimeDistributed) gets one vector per "
+        "example: set return_sequences=True on the recurrent layer before it",
+    ),
+    (
+        re.compile(r"expected ndim=2, found ndim=3|ndim=2"),
+        "a layer that needs one vector per example gets a whole sequence: leave "
+        "return_sequences off on the last recurrent layer, or add Flatten",
+    ),
+)
+
+
+def _spec(spec: str | dict) -> dict:
+    """A spec given by its name in ``lab_specs.SPECS`` or as the dict itself."""
+    return lab_specs.SPECS[spec] if isinstance(spec, str) else spec
+
+
+def student_check(check):
+    """Turn any crash inside ``check`` into a ``CheckFailed`` that names the answer.
+
+    A check reads objects the student made, which can break in ways no check foresees; the
+    student then reads one sentence instead of a traceback from deep inside Keras.
+    """
+
+    @functools.wraps(check)
+    def guarded(namespace: dict, name: str, *args, **kwargs):
+        try:
+            return check(namespace, name, *args, **kwargs)
+        except (CheckFailed, GraderProblem):
+            raise
+        except Exception as error:
+            detail = str(error).strip().splitlines()[0][:200] if str(error).strip() else ""
+            _fail(
+                f"Checking `{name}` stopped with {type(error).__name__}"
+                f"{': ' + detail if detail else ''}. Fix the cell that makes `{name}`, run it "
+                "again, then rerun this check."
+            )
+
+    return guarded
+
+
+def _builder_fault(namespace: dict, builder: str) -> str | None:
+    """Why calling the notebook's ``builder`` fails or gives no model, if it does."""
     import keras
 
+    function = namespace.get(builder)
+    if not callable(function):
+        return None
+    try:
+        model = function()
+    except Exception as error:
+        text = str(error).strip().splitlines()[0][:160] if str(error).strip() else ""
+        cause = next((why for pattern, why in LIKELY_CAUSES if pattern.search(str(error))), None)
+        advice = f"Most likely {cause}." if cause else "Fix the line the error points at."
+        return f"`{builder}()` stops with {type(error).__name__} ({text}). {advice}"
+    if model is None:
+        return f"`{builder}()` returns None: end it with `return model`."
     if not isinstance(model, keras.Model):
+        return f"`{builder}()` returns {type(model).__name__}, not a Keras model."
+    return None
+
+
+def _model(namespace: dict, name: str, spec: dict):
+    """The Keras model held in ``name``, or a message that says how to make it."""
+    import keras
+
+    model = namespace.get(name)
+    if isinstance(model, keras.Model):
+        return model
+    builder = spec.get("builder", "")
+    fault = _builder_fault(namespace, builder) if builder else None
+    if fault:
+        _fail(fault)
+    if callable(model):
         _fail(
-            f"`{name}` should be a Keras model, but it is {type(model).__name__}. "
-            "Run the cell that builds it (and make the builder `return` the model)."
+            f"`{name}` holds a function, not a model: call it, as in `{name} = {builder or 'f'}()`."
+        )
+    held = "is not defined yet" if name not in namespace else f"is {type(model).__name__}"
+    run = f"calls `{builder}()`" if builder else "makes it"
+    _fail(f"`{name}` {held}, not a Keras model: run the cell that {run}.")
+
+
+def _note_keras2_habits(namespace: dict, model, spec: dict) -> None:
+    """Keep a friendly note when the builder uses a Keras 2 argument that Keras 3 drops."""
+    source = ""
+    with contextlib.suppress(Exception):  # no source for functions defined in odd ways
+        source = inspect.getsource(namespace.get(spec.get("builder", "")))
+    used = sorted(set(KERAS2_ARGUMENTS.findall(source)))
+    used += [a for a in ("input_shape",) if a not in used and any(
+        getattr(layer, "_input_shape_arg", None) is not None for layer in model.layers
+    )]  # fmt: skip
+    if used:
+        arguments = " and ".join(f"`{argument}=`" for argument in used)
+        what = "is a Keras 2 argument" if len(used) == 1 else "are Keras 2 arguments"
+        NOTES.append(
+            f"Note: {arguments} {what} that Keras 3 ignores or warns about; start the model "
+            "with keras.Input(...) instead, as the question shows."
         )
 
 
-def check_hand_count(answer, expected: int | None = None, hint: str = "") -> None:
-    """A parameter count worked out by hand: a whole number, and the right one if ``expected``.
+@student_check
+def check_hand_count(
+    namespace: dict, name: str, expected: int | None = None, hint: str = ""
+) -> None:
+    """A parameter count worked out by hand, held in ``name``: a whole number, and the
+    right one if ``expected``.
 
     Only Python and NumPy numbers count, compared as plain ``int`` values, so an object
     that claims to equal everything cannot pass.
     """
+    if name not in namespace:
+        _fail(f"`{name}` is not defined yet: run the cell that sets it.")
+    answer = namespace[name]
     is_number = type(answer) in (int, float) or isinstance(answer, (np.integer, np.floating))
     if not is_number or not float(answer).is_integer():
         _fail(f"Write the count as a whole number such as 1234; you gave {answer!r:.60}.")
     if expected is not None and int(answer) != int(expected):
         _fail(f"{int(answer):,} is not the right count. {hint}".strip())
+
+
+def _single(values):
+    """The one loss of a model compiled with a list or dict of one loss, else ``values``."""
+    if isinstance(values, dict):
+        values = list(values.values())
+    if isinstance(values, (list, tuple)) and len(values) == 1:
+        return values[0]
+    return values
 
 
 def _loss_name(loss) -> str:
@@ -67,26 +189,62 @@ def _loss_name(loss) -> str:
     return str(getattr(loss, "name", None) or getattr(loss, "__name__", type(loss).__name__))
 
 
-def _check_loss(model, name: str, wanted: str) -> None:
-    loss = getattr(model, "loss", None)
-    if loss is None:
-        _fail(
-            f"`{name}` is not compiled yet: call `{name}.compile(...)` with a loss and an optimizer."
-        )
+def _loss_fault(model, name: str, spec: dict) -> str | None:
+    loss, wanted = _single(getattr(model, "loss", None)), spec["loss"]
     got = _loss_name(loss)
     if got.lower().replace("_", "") != wanted.replace("_", ""):
-        _fail(f"`{name}` is compiled with the loss {got!r}; this task needs {wanted!r}.")
+        return f"`{name}` is compiled with the loss {got!r}; this task needs {wanted!r}."
     config = loss.get_config() if hasattr(loss, "get_config") else {}
     if config.get("from_logits"):
-        _fail(
+        return (
             f"`{name}`'s loss is set to from_logits=True, but the model's output layer already "
             "turns scores into probabilities: drop from_logits."
         )
+    return None
+
+
+def _optimizer_fault(model, name: str, allowed: dict) -> str | None:
+    """An optimizer or learning rate that cannot learn within the grader's budget."""
+    optimizer = getattr(model, "optimizer", None)
+    optimizer = getattr(optimizer, "inner_optimizer", optimizer)  # mixed precision wraps it
+    kind = type(optimizer).__name__
+    if kind not in allowed["kinds"]:
+        return (
+            f"`{name}` is compiled with the {kind} optimizer; the lab uses Adam "
+            f"(optimizer='adam'), and a fresh copy trained with {kind} learns too little in "
+            "the grader's small budget."
+        )
+    try:
+        rate = float(np.asarray(optimizer.learning_rate))
+    except (TypeError, ValueError):  # a schedule: its rate changes as it trains
+        return None
+    low, high = allowed["learning_rate"]
+    if not low <= rate <= high:
+        return (
+            f"`{name}`'s optimizer has a learning rate of {rate:g}, far from the 0.001 the lab "
+            f"uses (Adam's default): a fresh copy would not learn well in the grader's small "
+            f"budget, so use optimizer='adam' or a rate between {low:g} and {high:g}."
+        )
+    return None
+
+
+def _compile_fault(model, name: str, spec: dict) -> str | None:
+    """What is wrong with the model's loss and optimizer, if anything."""
+    if getattr(model, "loss", None) is None or getattr(model, "optimizer", None) is None:
+        where = (
+            f"inside `{spec['builder']}`, before it returns the model"
+            if spec.get("builder")
+            else ""
+        )
+        return (
+            f"`{name}` is not compiled: call `model.compile(...)` with a loss and an optimizer {where}".rstrip()
+            + "."
+        )
+    return _loss_fault(model, name, spec) or _optimizer_fault(model, name, spec["optimizer"])
 
 
 def _chain(model, name: str, spec: dict, *, match: bool = True) -> list:
     """The model's folded layers (``lab_architecture.LayerView``), matched against ``spec``."""
-    _require_model(model, name)
     try:
         if match:
             return lab_architecture.check_chain(model, name, spec)
@@ -95,34 +253,54 @@ def _chain(model, name: str, spec: dict, *, match: bool = True) -> list:
         _fail(str(fault))
 
 
-def check_architecture(model, name: str, spec: dict) -> None:
-    """The model has the exercise's layers (as ``spec`` allows them) and its loss."""
+def _output_fault(chain: list, name: str, spec: dict) -> str | None:
+    got = chain[-1].output_shape[1:]
+    if got != tuple(spec["output"]):
+        return f"`{name}` outputs shape {got} per example; it should be {tuple(spec['output'])}."
+    return None
+
+
+@student_check
+def check_architecture(namespace: dict, name: str, spec: str | dict) -> None:
+    """The model in ``name`` has the exercise's layers (as ``spec`` allows them), its output
+    shape and, where the exercise compiles it, a loss and an optimizer that can learn."""
+    spec = _spec(spec)
+    model = _model(namespace, name, spec)
     chain = _chain(model, name, spec)
-    got_output = chain[-1].output_shape[1:]
-    if got_output != tuple(spec["output"]):
-        _fail(
-            f"`{name}` outputs shape {got_output} per example; it should be {tuple(spec['output'])}."
-        )
-    _check_loss(model, name, spec["loss"])
+    fault = _output_fault(chain, name, spec) or (
+        _compile_fault(model, name, spec) if "loss" in spec else None
+    )
+    if fault:
+        _fail(fault)
+    _note_keras2_habits(namespace, model, spec)
 
 
 def _check_trainable(model, name: str, spec: dict) -> None:
     """What an accuracy check needs: the right output layer and loss (other layers may differ)."""
     chain = _chain(model, name, spec, match=False)
-    got_output = chain[-1].output_shape[1:]
-    if got_output != tuple(spec["output"]):
+    if _output_fault(chain, name, spec):
         _fail(
-            f"`{name}` outputs shape {got_output} per example, not {tuple(spec['output'])}, "
-            "so its answers cannot be scored. The 'layers' check says what to change."
+            f"`{name}` outputs shape {chain[-1].output_shape[1:]} per example, not "
+            f"{tuple(spec['output'])}, so its answers cannot be scored. The 'layers' check "
+            "says what to change."
         )
     fault = lab_architecture.rule_fault(chain[-1], spec["layers"][-1])
     if fault:
         _fail(fault)
-    _check_loss(model, name, spec["loss"])
+    if getattr(model, "loss", None) is None:
+        _fail(_compile_fault(model, name, spec))
+    fault = _loss_fault(model, name, spec)
+    if fault:
+        _fail(fault)
 
 
-def check_parameters(model, name: str, spec: dict, total: int | None = None) -> None:
+@student_check
+def check_parameters(
+    namespace: dict, name: str, spec: str | dict, total: int | None = None
+) -> None:
     """Each layer's parameter count fits the formula for its sizes; the total where fixed."""
+    spec = _spec(spec)
+    model = _model(namespace, name, spec)
     for view in _chain(model, name, spec, match=False):
         fault = lab_architecture.parameter_fault(view)
         if fault:
@@ -130,14 +308,6 @@ def check_parameters(model, name: str, spec: dict, total: int | None = None) -> 
     got = int(model.count_params())
     if total is not None and got != int(total):
         _fail(f"`{name}` has {got:,} parameters but the exercise's model has {int(total):,}.")
-
-
-def check_output_shape(model, name: str, input_shape: tuple, expected: tuple) -> None:
-    """Feeding zeros of ``input_shape`` gives an output of shape ``expected``."""
-    _require_model(model, name)
-    got = tuple(int(size) for size in model(np.zeros(input_shape, dtype="float32")).shape)
-    if got != tuple(expected):
-        _fail(f"`{name}` turns input {tuple(input_shape)} into {got}; expected {tuple(expected)}.")
 
 
 def fresh_copy(model):
@@ -154,7 +324,7 @@ def _threshold(thresholds: dict[str, dict[str, float]], data_kind: str) -> tuple
     try:
         return float(thresholds[profile.name][data_kind]), profile.name
     except KeyError:
-        raise RuntimeError(
+        raise GraderProblem(
             f"The assignment has no accuracy threshold for the {profile.name!r} profile on "
             f"{data_kind!r} data; ask your instructor."
         ) from None
@@ -277,10 +447,11 @@ FEEDBACK = {
 }
 
 
+@student_check
 def check_accuracy(
-    model,
+    namespace: dict,
     name: str,
-    spec: dict,
+    spec: str | dict,
     task: str,
     thresholds: dict[str, dict[str, float]],
     batch_size: int,
@@ -288,15 +459,86 @@ def check_accuracy(
 ) -> None:
     """A fresh copy of the model, trained within the profile's budget for ``task`` ("imdb" or
     "adder"), reaches the threshold for the data it was measured on after one of its epochs."""
+    spec = _spec(spec)
+    model = _model(namespace, name, spec)
     _check_trainable(model, name, spec)
     data_kind = lab_support.imdb_source_kind() if task == "imdb" else lab_support.GENERATED_SOURCE
     threshold, profile_name = _threshold(thresholds, data_kind)
     result = MEASUREMENTS[task](model, batch_size, extra_epochs=extra_epochs, enough=threshold)
     if result.accuracy < threshold:
         scored, where_to_look = FEEDBACK[task]
+        optimizer = _optimizer_fault(model, name, spec["optimizer"])
+        advice = optimizer or (
+            f"Its output layer, loss and optimizer are right, so look at {where_to_look}."
+        )
         _fail(
             f"A fresh copy of `{name}`, trained for {result.budget} ({profile_name} profile), "
             f"{scored.format(accuracy=result.accuracy, examples=result.examples)}; it needs at "
-            f"least {threshold:.1%}. Its output layer and loss are right, so look at "
-            f"{where_to_look}."
+            f"least {threshold:.1%}. {advice}"
         )
+
+
+# --------------------------------------------------------------------------- notebook display
+
+FAILED_CHECK = re.compile(r"CheckFailed: (.+)")
+OTHER_ERROR = re.compile(r"^\s*(\w+(?:Error|Exception)): ?(.*)$", re.MULTILINE)
+
+
+def failure_sentence(doctest_output: str) -> str:
+    """The sentence a student needs from otter's report of a failed test case.
+
+    Otter reports a failed OK-format test case with doctest's whole transcript (the test's
+    source, a traceback through this module). Our checks raise ``CheckFailed`` with one
+    sentence; anything else is reduced to its exception's last line.
+    """
+    if match := FAILED_CHECK.search(doctest_output):
+        return match.group(1).strip()
+    errors = OTHER_ERROR.findall(doctest_output)
+    if errors:
+        kind, text = errors[-1]
+        return f"The check stopped with {kind}: {text.strip()}"
+    return doctest_output.strip()
+
+
+def brief_results(test_file) -> tuple[str, list[str]]:
+    """An otter ``TestFile``'s result in a student's words: a headline, then one line per
+    failed public test case (or, when all passed, the notes the checks left)."""
+    failed = [
+        failure_sentence(result.message or "")
+        for result in test_file.test_case_results
+        if not result.passed and not result.test_case.hidden
+    ]
+    if not failed:
+        notes, NOTES[:] = list(NOTES), []
+        return f"{test_file.name}: all public checks passed.", notes
+    NOTES.clear()
+    return f"{test_file.name}: {len(failed)} public check(s) failed.", failed
+
+
+def _html(test_file) -> str:
+    from html import escape
+
+    headline, lines = brief_results(test_file)
+    mark = "❌ " if not test_file.passed_all else ""
+    items = "".join(f"<li>{mark}{escape(line)}</li>" for line in lines)
+    return f"<p><strong>{escape(headline)}</strong></p>" + (f"<ul>{items}</ul>" if items else "")
+
+
+def _text(test_file, printer, cycle) -> None:
+    headline, lines = brief_results(test_file)
+    printer.text("\n".join([headline, *(f"  - {line}" for line in lines)]))
+
+
+def show_results_briefly() -> None:
+    """Have the notebook show each ``grader.check`` result as a headline and one sentence
+    per failed check (IPython's display formatters; nothing happens outside IPython)."""
+    with contextlib.suppress(Exception):  # outside IPython, or without otter: keep defaults
+        from IPython import get_ipython
+        from otter.test_files.abstract_test import TestFile
+
+        formatters = get_ipython().display_formatter.formatters
+        formatters["text/html"].for_type(TestFile, _html)
+        formatters["text/plain"].for_type(TestFile, _text)
+
+
+show_results_briefly()

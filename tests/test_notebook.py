@@ -38,7 +38,16 @@ def test_solution_cells_hold_the_reference_bodies():
 
 def test_hidden_tests_are_marked_and_carry_thresholds():
     hidden = [cell.source for cell in master().cells if cell.source.startswith("# HIDDEN")]
-    assert any("check_accuracy(model_cnn, 'model_cnn'" in source for source in hidden)
-    assert any("check_accuracy(model_adder, 'model_adder'" in source for source in hidden)
+    assert any("check_accuracy(globals(), 'model_cnn', 'CNN'" in source for source in hidden)
+    assert any("check_accuracy(globals(), 'model_adder', 'ADDER'" in source for source in hidden)
     assert any("task='adder'" in source for source in hidden)
-    assert any("expected=125501" in source for source in hidden)
+
+
+def test_count_checks_are_public_and_tests_name_their_specs_instead_of_carrying_them():
+    tests = [cell.source for cell in master().cells if "lab_checks." in cell.source]
+    public = [source for source in tests if not source.startswith("# HIDDEN")]
+    assert any(
+        "check_hand_count(globals(), 'count_feedforward', expected=125501" in source
+        for source in public
+    )
+    assert not any("'layers':" in source or "'kind':" in source for source in tests)
