@@ -8,6 +8,8 @@ import sys
 import time
 from pathlib import Path
 
+import nbformat
+
 from .config import AssignmentConfig
 from .environment import grading_environment
 from .gradescope import ZIP_NAME, write_zip
@@ -46,6 +48,26 @@ def run_otter_assign(master: Path, dist: Path, environment: dict[str, str]) -> N
         raise BuildError(f"otter assign failed (exit {completed.returncode}):\n{output[-4000:]}")
 
 
+OTTER_SUBMISSION_HEADING = "## Submission\n"
+
+
+def drop_otter_submission_text(dist: Path) -> None:
+    """Remove the text otter writes above its export cell (it speaks of images and graphs
+    this lab lacks); the template's own "Submitting" section says what to upload and where."""
+    for path in sorted(dist.glob("*/*.ipynb")):
+        notebook = nbformat.read(path, as_version=4)
+        kept = [
+            cell
+            for cell in notebook.cells
+            if not (
+                cell.cell_type == "markdown" and cell.source.startswith(OTTER_SUBMISSION_HEADING)
+            )
+        ]
+        if len(kept) < len(notebook.cells):
+            notebook.cells = kept
+            nbformat.write(notebook, path)
+
+
 def build(config: AssignmentConfig, profile: str, imdb: str) -> Path:
     """Build dist/ for ``config`` and return the Gradescope autograder zip."""
     started = time.perf_counter()
@@ -54,6 +76,7 @@ def build(config: AssignmentConfig, profile: str, imdb: str) -> Path:
     print(f"  master notebook: {master}")
     print("  running otter assign (executes the solution and all tests; takes minutes)...")
     run_otter_assign(master, config.dist_dir, grading_environment(profile, imdb))
+    drop_otter_submission_text(config.dist_dir)
     zip_path = write_zip(config, config.dist_dir / "autograder" / ZIP_NAME, imdb)
     print(f"  student notebook: {config.dist_dir / 'student' / config.notebook_name}")
     print(f"  Gradescope zip:   {zip_path}")

@@ -74,6 +74,27 @@ def question_tests_cells(name: str, config: AssignmentConfig) -> str:
     return "\n".join(cells)
 
 
+def points_table(config: AssignmentConfig) -> dict:
+    """Points per question split into public, hidden and written (for the notebook's
+    Submitting section), with totals; ``manual_points`` by question for the rubrics."""
+    rows = []
+    for name in QUESTIONS:
+        tests = [] if config.is_manual(name) else question_tests(name, config)
+        split = {
+            "public": sum(config.points[name][test.name] for test in tests if not test.hidden),
+            "hidden": sum(config.points[name][test.name] for test in tests if test.hidden),
+            "manual": config.points[name].get("manual", 0),
+        }
+        rows.append({"question": name, **{key: f"{value:g}" for key, value in split.items()}})
+    totals = {
+        key: f"{sum(float(row[key]) for row in rows):g}" for key in ("public", "hidden", "manual")
+    }
+    manual = {
+        name: f"{config.question_points(name):g}" for name in QUESTIONS if config.is_manual(name)
+    }
+    return {"rows": rows, **totals, "total": f"{config.total_points:g}", "manual_points": manual}
+
+
 def render_text(config: AssignmentConfig) -> str:
     """The template rendered to plain text with cell markers."""
     environment = jinja2.Environment(
@@ -91,6 +112,7 @@ def render_text(config: AssignmentConfig) -> str:
             for name, question in QUESTIONS.items()
             if isinstance(question, CountQuestion)
         },
+        points=points_table(config),
         source=builder_source,
         body=builder_body,
         begin_question=lambda name: question_header(name, config),

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import hashlib
 import inspect
 import re
 from dataclasses import dataclass
@@ -154,12 +155,16 @@ def _note_keras2_habits(namespace: dict, model, spec: dict) -> None:
         )
 
 
+def count_digest(name: str, count: int) -> str:
+    """What a test carries instead of a count: the notebook ships its public tests, so the
+    count itself would be there to read; a digest lets the check tell right from wrong."""
+    return hashlib.sha256(f"{name}={int(count)}".encode()).hexdigest()[:16]
+
+
 @student_check
-def check_hand_count(
-    namespace: dict, name: str, expected: int | None = None, hint: str = ""
-) -> None:
+def check_hand_count(namespace: dict, name: str, digest: str | None = None, hint: str = "") -> None:
     """A parameter count worked out by hand, held in ``name``: a whole number, and the
-    right one if ``expected``.
+    right one if ``digest`` (``count_digest`` of the right count) is given.
 
     Only Python and NumPy numbers count, compared as plain ``int`` values, so an object
     that claims to equal everything cannot pass.
@@ -170,7 +175,7 @@ def check_hand_count(
     is_number = type(answer) in (int, float) or isinstance(answer, (np.integer, np.floating))
     if not is_number or not float(answer).is_integer():
         _fail(f"Write the count as a whole number such as 1234; you gave {answer!r:.60}.")
-    if expected is not None and int(answer) != int(expected):
+    if digest is not None and count_digest(name, int(answer)) != digest:
         _fail(f"{int(answer):,} is not the right count. {hint}".strip())
 
 

@@ -17,7 +17,9 @@ Choosing the budget (environment variable ``RNNLAB_PROFILE``):
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sys
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -32,6 +34,34 @@ ALPHABET = "0123456789+ "
 MAX_OPERAND = 999
 QUESTION_LENGTH = 7  # "999+999"
 ANSWER_LENGTH = 4  # "1998"
+
+def _in_a_notebook() -> bool:
+    shell = getattr(sys.modules.get("IPython"), "get_ipython", lambda: None)()
+    return type(shell).__name__ == "ZMQInteractiveShell"
+
+
+def import_keras_quietly() -> None:
+    """Import Keras (and TensorFlow under it) with file descriptor 2 pointed at /dev/null.
+
+    TensorFlow writes its start-up notices (oneDNN is on, CPU features) straight to the
+    process's stderr before any log level applies, and a notebook shows them as red text
+    under the first cell. Only the import is silenced; an import that fails still raises.
+    Done in a notebook only, when Keras is not imported yet.
+    """
+    if "keras" in sys.modules or not _in_a_notebook():
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 2)
+            import keras  # noqa: F401
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+import_keras_quietly()
 
 PROFILE_ENV = "RNNLAB_PROFILE"
 IMDB_SOURCE_ENV = "RNNLAB_IMDB"
@@ -140,6 +170,23 @@ def _padded_imdb(source: str, train_reviews: int | None, test_reviews: int | Non
         y_test=np.asarray(y_test),
         source=source,
     )
+
+
+@dataclass(frozen=True)
+class RawReviews:
+    """Training reviews before padding: lists of token ids of any length, and 0/1 labels."""
+
+    x_train: np.ndarray  # object array of lists of ints
+    y_train: np.ndarray
+
+
+def load_raw_reviews(source: str | None = None, profile: Profile | None = None) -> RawReviews:
+    """The profile's share of training reviews, unpadded: the same reviews, in the same
+    order, as ``load_imdb()``'s ``x_train`` before it pads them to 500 tokens."""
+    profile = profile or active_profile()
+    raw = _raw_imdb(imdb_source_name(source))
+    (x_train, y_train), _ = keras_postprocess(raw, limits=(profile.train_reviews, 0))
+    return RawReviews(x_train, np.asarray(y_train))
 
 
 def load_imdb_sequences(source: str, num_words: int = VOCABULARY_SIZE):
@@ -279,6 +326,25 @@ def _require_model(model) -> None:
         )
 
 
+@contextlib.contextmanager
+def _without_retracing_notices():
+    """TensorFlow logs "triggered tf.function retracing" once a notebook has trained about
+    five models: each new model traces its own training function, which is expected here
+    and costs nothing worth a warning. Other TensorFlow warnings still show."""
+    import logging
+
+    class DropRetracing(logging.Filter):
+        def filter(self, record: logging.LogRecord) -> bool:
+            return "retracing" not in record.getMessage()
+
+    logger, notice_filter = logging.getLogger("tensorflow"), DropRetracing()
+    logger.addFilter(notice_filter)
+    try:
+        yield
+    finally:
+        logger.removeFilter(notice_filter)
+
+
 def fit_model(model, data: ImdbData, *, epochs: int, batch_size: int):
     """Train an IMDB classifier, capped by the active profile, and report test accuracy."""
     _require_model(model)
@@ -288,7 +354,8 @@ def fit_model(model, data: ImdbData, *, epochs: int, batch_size: int):
     )
     history = _fit_capped(model, profile, (x_train, y_train), (x_test, y_test), epochs, batch_size)
     if history.epoch:
-        _, accuracy = model.evaluate(x_test, y_test, verbose=0)
+        with _without_retracing_notices():
+            _, accuracy = model.evaluate(x_test, y_test, verbose=0)
         print(
             f"[{profile.name} profile, {len(x_train)} training reviews] "
             f"test accuracy: {accuracy:.3f}"
@@ -302,9 +369,10 @@ def _fit_capped(model, profile: Profile, training, validation, epochs: int, batc
     epochs = _capped_epochs(profile, epochs)
     if not epochs:
         print(f"[{profile.name} profile] training skipped: the grader trains its own copy.")
-    return model.fit(
-        *training, epochs=epochs, batch_size=batch_size, validation_data=validation, verbose=2
-    )
+    with _without_retracing_notices():
+        return model.fit(
+            *training, epochs=epochs, batch_size=batch_size, validation_data=validation, verbose=2
+        )
 
 
 def _capped(profile: Profile, *arrays: np.ndarray) -> list[np.ndarray]:
@@ -421,3 +489,10 @@ def whole_answer_accuracy(model, x: np.ndarray, y: np.ndarray) -> float:
     """Share of problems whose four answer characters are all right."""
     predicted = np.argmax(model.predict(x, verbose=0), axis=-1)
     return float(np.mean(np.all(predicted == np.argmax(y, axis=-1), axis=-1)))
+
+
+if _in_a_notebook():
+    # In a notebook, lab_checks sets how each grader.check result is shown. It must happen
+    # here, in the notebook's first cell: otter runs the checks with IPython's display
+    # formatters swapped out, so a registration made during a check would be lost.
+    import lab_checks  # noqa: F401, E402

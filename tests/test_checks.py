@@ -16,6 +16,7 @@ from autograder.questions import QUESTIONS, question_tests
 from reference import imdb_models
 
 SMOKE = {"smoke": {"generated": 0.65}}
+RIGHT = lab_checks.count_digest("count", 125_501)
 
 
 class EqualsEverything(int):
@@ -35,17 +36,17 @@ class EqualsEverything(int):
 )
 def test_hand_count_must_be_a_plain_whole_number(answer):
     with pytest.raises(lab_checks.CheckFailed, match="whole number"):
-        lab_checks.check_hand_count({"count": answer}, "count", 125_501)
+        lab_checks.check_hand_count({"count": answer}, "count", RIGHT)
 
 
 @pytest.mark.parametrize("answer", [125_501, np.int64(125_501), 125_501.0])
 def test_hand_count_accepts_python_and_numpy_whole_numbers(answer):
-    lab_checks.check_hand_count({"count": answer}, "count", 125_501)
+    lab_checks.check_hand_count({"count": answer}, "count", RIGHT)
 
 
 def test_wrong_hand_count_names_the_value_and_the_hint():
     with pytest.raises(lab_checks.CheckFailed, match="125,000 is not the right count. Add biases"):
-        lab_checks.check_hand_count({"count": 125_000}, "count", 125_501, hint="Add biases.")
+        lab_checks.check_hand_count({"count": 125_000}, "count", RIGHT, hint="Add biases.")
 
 
 def lstm_classifier(recurrent):

@@ -2,6 +2,7 @@
 
 import nbformat
 
+import lab_checks
 from autograder.config import load_config
 from autograder.notebook import builder_body, render_text, text_to_notebook
 
@@ -46,8 +47,10 @@ def test_hidden_tests_are_marked_and_carry_thresholds():
 def test_count_checks_are_public_and_tests_name_their_specs_instead_of_carrying_them():
     tests = [cell.source for cell in master().cells if "lab_checks." in cell.source]
     public = [source for source in tests if not source.startswith("# HIDDEN")]
+    digest = lab_checks.count_digest("count_feedforward", 125_501)
     assert any(
-        "check_hand_count(globals(), 'count_feedforward', expected=125501" in source
+        f"check_hand_count(globals(), 'count_feedforward', digest={digest!r}" in source
         for source in public
     )
+    assert not any("125501" in source for source in public)
     assert not any("'layers':" in source or "'kind':" in source for source in tests)

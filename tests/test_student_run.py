@@ -1,0 +1,64 @@
+"""A student's run of the whole built notebook, answered correctly, in the smoke profile:
+every public check passes, and nothing a student reads is a warning or a traceback."""
+
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+pytestmark = pytest.mark.slow
+NOISE = re.compile(r"warning|traceback|error|oneDNN|retracing|WARNING", re.IGNORECASE)
+
+
+def answer_key(source: str) -> str:
+    """What a cell defines first: ``def build_x`` or ``count_x =``, the part before ``(``/``=``."""
+    first = source.strip().splitlines()[0]
+    return re.split(r"[(=]", first)[0].strip()
+
+
+def answered_student_notebook(dist: Path, name: str) -> nbformat.NotebookNode:
+    """The student notebook with each answer cell replaced by the solution's."""
+    student = nbformat.read(dist / "student" / name, as_version=4)
+    solution = nbformat.read(dist / "autograder" / name, as_version=4)
+    solutions = {
+        answer_key(cell.source): cell.source
+        for cell in solution.cells
+        if cell.cell_type == "code" and cell.source.strip()
+    }
+    for cell in student.cells:
+        if cell.cell_type == "code" and "..." in cell.source:
+            cell.source = solutions[answer_key(cell.source)]
+    return student
+
+
+def shown_text(output) -> str:
+    if output.output_type == "stream":
+        return output.text
+    if output.output_type == "error":
+        return "\n".join(output.traceback)
+    data = output.get("data", {})
+    return data.get("text/plain", "") + data.get("text/html", "")
+
+
+def test_a_correct_notebook_runs_without_warnings_and_passes_every_public_check(built, tmp_path):
+    notebook = answered_student_notebook(built.dist_dir, built.notebook_name)
+    export = next(i for i, cell in enumerate(notebook.cells) if "grader.export" in cell.source)
+    notebook.cells = notebook.cells[:export]  # the export zips the notebook; not needed here
+    for file in (built.dist_dir / "student").iterdir():
+        if file.suffix == ".py":
+            (tmp_path / file.name).write_text(file.read_text())
+    nbformat.write(notebook, tmp_path / built.notebook_name)  # otter reads its tests from it
+    NotebookClient(notebook, timeout=600, resources={"metadata": {"path": str(tmp_path)}}).execute()
+
+    noisy, checks = [], []
+    for index, cell in enumerate(notebook.cells):
+        for output in cell.get("outputs", []):
+            text = shown_text(output)
+            if "grader.check" in cell.source:
+                checks.append(text)
+            elif NOISE.search(text):
+                noisy.append(f"cell {index} ({cell.source[:40]!r}): {text[:300]}")
+    assert not noisy, "\n".join(noisy)
+    assert checks and all("all public checks passed" in text for text in checks), checks
