@@ -27,6 +27,7 @@ from .isolation import Isolation, probe
 from .limits import CELL_TIMEOUT_SECONDS, DEFAULT_MEMORY_GIB, PHASE_TIMEOUT_SECONDS, supervise
 from .questions import QUESTIONS, answer_names
 from .submission import InvalidSubmission, find_in_folder, read_submission
+from .written import written_answers
 
 SUBMISSION_SUFFIXES = (".ipynb", ".zip")
 
@@ -56,6 +57,7 @@ class GradeReport:
     seconds: dict[str, float] = field(default_factory=dict)  # phase or question -> wall time
     isolation_warning: str = ""  # why the isolation is weaker than the strongest; "" if not
     stopped_cells: tuple[str, ...] = ()  # a sentence per cell the per-cell limit interrupted
+    written: dict[str, str] = field(default_factory=dict)  # written question -> answer text
 
     @property
     def graded(self) -> bool:
@@ -106,6 +108,10 @@ class GradeReport:
         for result in self.results:
             if result.message:
                 lines.append(f"- {result.question} ({result.test}): {result.message}")
+        if self.written:
+            lines.append("Written answers (graded by a person):")
+            for question, answer in self.written.items():
+                lines.append(f"- {question}: {answer or '(no answer written)'}")
         return "\n".join(lines)
 
 
@@ -248,7 +254,14 @@ class CheckPhase:
 
 
 def _report(
-    config, submission, execution_info, results, seconds=None, isolation_warning="", stopped=()
+    config,
+    submission,
+    execution_info,
+    results,
+    seconds=None,
+    isolation_warning="",
+    stopped=(),
+    written=None,
 ) -> GradeReport:
     status, message, isolation = execution_info
     scores: dict[str, float | None] = {
@@ -269,6 +282,7 @@ def _report(
         seconds or {},
         isolation_warning,
         tuple(stopped),
+        written or {},
     )
 
 
@@ -335,6 +349,14 @@ def grade(
         phase = CheckPhase(config, work, grading_environment(profile, imdb), timeout, memory)
         results = phase.run(checkers or default_checkers())
         seconds.update(phase.seconds, check=round(time.perf_counter() - started, 1))
+    written = written_answers(notebook, [q for q in config.points if config.is_manual(q)])
     return _report(
-        config, submission, info, results, seconds, isolation.warning(), execution.stopped_cells
+        config,
+        submission,
+        info,
+        results,
+        seconds,
+        isolation.warning(),
+        execution.stopped_cells,
+        written,
     )

@@ -140,9 +140,11 @@ def _executable(name: str) -> zipfile.ZipInfo:
 
 
 def results_json(report: GradeReport, hidden: dict[tuple[str, str], bool]) -> dict:
-    """Gradescope's results format: one entry per test, hidden tests shown after publication,
-    and one more, worth nothing and never shown to students (``hidden``), that tells course
-    staff how the notebook was isolated and why, when that is weaker than the strongest.
+    """Gradescope's results format: one entry per test, hidden tests shown after publication;
+    one entry per written question, worth nothing, holding the student's answer for the
+    person who grades it against the rubric; and one more, worth nothing and never shown to
+    students (``hidden``), that tells course staff how the notebook was isolated and why,
+    when that is weaker than the strongest.
 
     Spec: https://gradescope-autograders.readthedocs.io/en/latest/specs/"""
     tests = [
@@ -156,6 +158,16 @@ def results_json(report: GradeReport, hidden: dict[tuple[str, str], bool]) -> di
             "output": result.message or "Passed.",
         }
         for result in report.results
+    ]
+    tests += [
+        {
+            "name": f"{question} (written answer, graded by a person)",
+            "score": 0,
+            "max_score": 0,
+            "visibility": "visible",
+            "output": answer or "(no answer written)",
+        }
+        for question, answer in report.written.items()
     ]
     isolation = " ".join(
         filter(None, [f"The notebook {report.isolation}.", report.isolation_warning])
