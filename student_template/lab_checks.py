@@ -60,11 +60,16 @@ LIKELY_CAUSES = (
         "example: set return_sequences=True on the recurrent layer before it",
     ),
     (
-        re.compile(r"expected ndim=2, found ndim=3|ndim=2"),
+        re.compile(r"expected ndim=2, found ndim=3"),
         "a layer that needs one vector per example gets a whole sequence: leave "
         "return_sequences off on the last recurrent layer, or add Flatten",
     ),
 )
+
+
+def _first_line(error: Exception, limit: int) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0][:limit] if text else ""
 
 
 def _spec(spec: str | dict) -> dict:
@@ -86,7 +91,7 @@ def student_check(check):
         except (CheckFailed, GraderProblem):
             raise
         except Exception as error:
-            detail = str(error).strip().splitlines()[0][:200] if str(error).strip() else ""
+            detail = _first_line(error, 200)
             _fail(
                 f"Checking `{name}` stopped with {type(error).__name__}"
                 f"{': ' + detail if detail else ''}. Fix the cell that makes `{name}`, run it "
@@ -106,10 +111,15 @@ def _builder_fault(namespace: dict, builder: str) -> str | None:
     try:
         model = function()
     except Exception as error:
-        text = str(error).strip().splitlines()[0][:160] if str(error).strip() else ""
         cause = next((why for pattern, why in LIKELY_CAUSES if pattern.search(str(error))), None)
-        advice = f"Most likely {cause}." if cause else "Fix the line the error points at."
-        return f"`{builder}()` stops with {type(error).__name__} ({text}). {advice}"
+        advice = (
+            f"Most likely {cause}."
+            if cause
+            else "Run the cell that defines it to see the line where it stops."
+        )
+        return (
+            f"`{builder}()` stops with {type(error).__name__} ({_first_line(error, 160)}). {advice}"
+        )
     if model is None:
         return f"`{builder}()` returns None: end it with `return model`."
     if not isinstance(model, keras.Model):

@@ -35,6 +35,7 @@ MAX_OPERAND = 999
 QUESTION_LENGTH = 7  # "999+999"
 ANSWER_LENGTH = 4  # "1998"
 
+
 def _in_a_notebook() -> bool:
     shell = getattr(sys.modules.get("IPython"), "get_ipython", lambda: None)()
     return type(shell).__name__ == "ZMQInteractiveShell"
