@@ -86,8 +86,10 @@ def test_results_json_follows_gradescope_spec(built, gradescope_tree):
     assert_follows_spec(results)
     assert results["score"] == 4
     by_name = {test["name"]: test for test in results["tests"]}
-    assert by_name["q1a_count (value)"]["visibility"] == "after_published"  # hidden test
-    assert by_name["q1a_count (answer_type)"]["visibility"] == "visible"
+    assert by_name["q1a_count (value)"]["visibility"] == "visible"  # a public test
+    assert by_name["q1a (params)"]["visibility"] == "after_published"  # a hidden one
+    written = by_name["q5_compare (written answer, graded by a person)"]
+    assert written["max_score"] == 0 and written["output"] == "(no answer written)"
     assert by_name["q2 (accuracy)"]["visibility"] == "after_published"
     assert sum(test["max_score"] for test in results["tests"]) == 84
     isolation = by_name["grader (isolation)"]  # for course staff only, worth nothing
