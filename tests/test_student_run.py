@@ -44,21 +44,25 @@ def shown_text(output) -> str:
 
 def test_a_correct_notebook_runs_without_warnings_and_passes_every_public_check(built, tmp_path):
     notebook = answered_student_notebook(built.dist_dir, built.notebook_name)
-    export = next(i for i, cell in enumerate(notebook.cells) if "grader.export" in cell.source)
-    notebook.cells = notebook.cells[:export]  # the export zips the notebook; not needed here
     for file in (built.dist_dir / "student").iterdir():
         if file.suffix == ".py":
             (tmp_path / file.name).write_text(file.read_text())
     nbformat.write(notebook, tmp_path / built.notebook_name)  # otter reads its tests from it
     NotebookClient(notebook, timeout=600, resources={"metadata": {"path": str(tmp_path)}}).execute()
 
-    noisy, checks = [], []
+    noisy, checks, exported = [], [], []
     for index, cell in enumerate(notebook.cells):
         for output in cell.get("outputs", []):
             text = shown_text(output)
             if "grader.check" in cell.source:
                 checks.append(text)
+            elif "grader.export" in cell.source:
+                exported.append(text)
             elif NOISE.search(text):
                 noisy.append(f"cell {index} ({cell.source[:40]!r}): {text[:300]}")
     assert not noisy, "\n".join(noisy)
     assert checks and all("all public checks passed" in text for text in checks), checks
+    # The export says what it made, and promises no test results it does not show.
+    assert any("Your submission has been exported" in text for text in exported), exported
+    assert not any("results when run against" in text for text in exported), exported
+    assert list(tmp_path.glob("*.zip")), "the export cell made no zip"
