@@ -495,5 +495,7 @@ def whole_answer_accuracy(model, x: np.ndarray, y: np.ndarray) -> float:
 if _in_a_notebook():
     # In a notebook, lab_checks sets how each grader.check result is shown. It must happen
     # here, in the notebook's first cell: otter runs the checks with IPython's display
-    # formatters swapped out, so a registration made during a check would be lost.
-    import lab_checks  # noqa: F401, E402
+    # formatters swapped out, so a registration made during a check would be lost. Without
+    # lab_checks next to the notebook, checks show otter's own report instead.
+    with contextlib.suppress(ImportError):
+        import lab_checks  # noqa: F401
