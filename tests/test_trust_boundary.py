@@ -41,6 +41,7 @@ try:
 except OSError:
     secret = ""
 count_feedforward = 125501 if "thresholds" in secret else 1
+count_lstm = 80400  # the right count: shows the cell ran to its end
 """
 
 PATCH_EVERYTHING = """\
@@ -75,6 +76,7 @@ try:
     count_feedforward = 125501
 except OSError:
     count_feedforward = 1
+count_lstm = 80400  # the right count: shows the cell ran to its end
 """
 
 LAMBDA_MODEL = """\
@@ -129,8 +131,8 @@ def test_hidden_tests_cannot_be_read(built, tmp_path):
     cell = READ_HIDDEN.format(config=str(built.folder / "assignment.toml"))
     report = graded(built, hostile(built, tmp_path, "reader", cell))
     assert "unprivileged user" in report.isolation
-    assert report.scores["q1a_count"] == 1  # a whole number, but the wrong one
-    assert report.auto_score == 1, report.table()
+    assert report.scores["q1a_count"] == 0  # the secret stayed out of reach
+    assert report.scores["q4_count"] == 4 and report.auto_score == 4, report.table()
 
 
 @pytest.mark.skipif(
@@ -141,7 +143,8 @@ def test_no_network_not_even_the_graders_loopback(built, tmp_path):
     with socket.create_server(("127.0.0.1", 0)) as server:
         cell = REACH_HOST.format(port=server.getsockname()[1])
         report = graded(built, hostile(built, tmp_path, "network", cell))
-    assert report.scores["q1a_count"] == 1, report.feedback()
+    assert report.scores["q1a_count"] == 0, report.feedback()
+    assert report.scores["q4_count"] == 4, report.feedback()
 
 
 def test_lambda_layer_loses_only_that_question(built, tmp_path):
