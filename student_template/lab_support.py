@@ -7,6 +7,9 @@ It contains no solution to any exercise.
 Choosing the data (environment variable ``RNNLAB_IMDB`` or the ``source`` argument):
   * ``keras``      the real IMDB reviews, downloaded and cached by Keras (default);
   * ``generated``  a synthetic stand-in in the same format, for offline work;
+  * ``generated-long``  the same, but long reviews end with a closing that argues a random
+                   side, so that the SimpleRNN/LSTM gap of question 5 shows offline too
+                   (the grader trains on ``generated``, which small budgets learn steadily);
   * a file path    a local copy of Keras' ``imdb.npz``.
 
 Choosing the budget (environment variable ``RNNLAB_PROFILE``):
@@ -68,6 +71,7 @@ PROFILE_ENV = "RNNLAB_PROFILE"
 IMDB_SOURCE_ENV = "RNNLAB_IMDB"
 DEFAULT_IMDB_SOURCE = "keras"
 GENERATED_SOURCE = "generated"
+GENERATED_LONG_SOURCE = "generated-long"
 
 # Keras' own post-processing of imdb.npz (keras.datasets.imdb.load_data defaults).
 KERAS_SHUFFLE_SEED = 113
@@ -141,13 +145,15 @@ class ImdbData:
 
 
 def imdb_source_name(source: str | None = None) -> str:
-    """``keras``, ``generated`` or a path: the argument, else ``RNNLAB_IMDB``, else ``keras``."""
+    """``keras``, ``generated``, ``generated-long`` or a path: the argument, else
+    ``RNNLAB_IMDB``, else ``keras``."""
     return source or os.environ.get(IMDB_SOURCE_ENV) or DEFAULT_IMDB_SOURCE
 
 
 def imdb_source_kind(source: str | None = None) -> str:
-    """``generated`` for the synthetic stand-in, ``imdb`` for the real reviews (any copy)."""
-    return GENERATED_SOURCE if imdb_source_name(source) == GENERATED_SOURCE else "imdb"
+    """The source's name for a synthetic stand-in, ``imdb`` for the real reviews (any copy)."""
+    name = imdb_source_name(source)
+    return name if name in (GENERATED_SOURCE, GENERATED_LONG_SOURCE) else "imdb"
 
 
 def load_imdb(source: str | None = None, profile: Profile | None = None) -> ImdbData:
@@ -196,8 +202,8 @@ def load_imdb_sequences(source: str, num_words: int = VOCABULARY_SIZE):
 
 
 def _raw_imdb(source: str) -> dict[str, np.ndarray]:
-    if source == GENERATED_SOURCE:
-        return generate_raw_imdb()
+    if source in (GENERATED_SOURCE, GENERATED_LONG_SOURCE):
+        return generate_raw_imdb(argued_closing=source == GENERATED_LONG_SOURCE)
     if source == "keras":
         return read_raw_imdb(_download_imdb())
     return read_raw_imdb(Path(source))
@@ -212,8 +218,8 @@ def _download_imdb() -> Path:
         raise RuntimeError(
             "Could not download the IMDB reviews through Keras "
             f"({type(error).__name__}: {error}). Either connect to the internet, point "
-            f"{IMDB_SOURCE_ENV} at a local copy of imdb.npz, or set {IMDB_SOURCE_ENV}=generated "
-            "to work offline on synthetic reviews."
+            f"{IMDB_SOURCE_ENV} at a local copy of imdb.npz, or set "
+            f"{IMDB_SOURCE_ENV}={GENERATED_LONG_SOURCE} to work offline on synthetic reviews."
         ) from error
 
 
@@ -228,7 +234,8 @@ def read_raw_imdb(path: Path) -> dict[str, np.ndarray]:
     if not path.is_file():
         raise FileNotFoundError(
             f"No IMDB file at {path}. Set {IMDB_SOURCE_ENV} to the path of a copy of Keras' "
-            f"imdb.npz, to 'keras' to download it, or to 'generated' for synthetic reviews."
+            f"imdb.npz, to 'keras' to download it, or to '{GENERATED_LONG_SOURCE}' for "
+            "synthetic reviews."
         )
     try:
         from keras.src.datasets.npz_utils import load_npz
@@ -276,6 +283,7 @@ def generate_raw_imdb(
     sentiment_words: int = 40,
     sentiment_rate: float = 0.15,
     agreement: float = 0.9,
+    argued_closing: bool = False,
 ) -> dict[str, np.ndarray]:
     """Synthetic reviews in Keras' raw format with a sentiment signal a model can learn.
 
@@ -283,8 +291,18 @@ def generate_raw_imdb(
     random so that a rank's size says nothing, carry sentiment: positive reviews use more of
     the "good" words and negative ones more of the "bad" words. A model that looks words up
     (an embedding) learns this; one that reads ids as magnitudes does not.
+
+    With ``argued_closing`` (the ``generated-long`` source), a review of ``LONG_REVIEW_WORDS``
+    words or more (about 1 in 4) ends with ``CLOSING_WORDS`` words that argue a side drawn at
+    random, whatever the verdict: like a real review's closing paragraph that weighs the
+    other side. Its verdict sits earlier, inside the 500 words the lab keeps, so a model that
+    carries what it read across the closing (an LSTM) gets it right, and one that in effect
+    reads the last few dozen words (a SimpleRNN, through vanishing gradients) is misled half
+    the time: the gap the lab's question 5 asks about. Without it the reviews are exactly
+    those of the ``generated`` source; with it, so is every word outside a closing.
     """
     rng = np.random.default_rng(seed)
+    closing_rng = np.random.default_rng([seed, 1])  # its own stream: the rest stays the same
     ranks = np.arange(1, 20_001)
     background = 1.0 / ranks**1.05
     background /= background.sum()
@@ -298,7 +316,14 @@ def generate_raw_imdb(
         owner = np.repeat(labels, lengths)
         is_sentiment = rng.random(tokens.size) < sentiment_rate
         agrees = rng.random(tokens.size) < agreement
-        positive = np.where(agrees, owner == 1, owner == 0)
+        argued = owner == 1
+        if argued_closing:
+            in_closing = _closing_words(lengths)
+            sides = np.repeat(closing_rng.random(count) < 0.5, lengths)
+            argued = np.where(in_closing, sides, argued)
+            closing_agrees = closing_rng.random(tokens.size) < CLOSING_AGREEMENT
+            agrees = np.where(in_closing, closing_agrees, agrees)
+        positive = np.where(agrees, argued, ~argued)
         picked = np.where(positive, rng.choice(good, tokens.size), rng.choice(bad, tokens.size))
         tokens = np.where(is_sentiment, picked, tokens)
         split = np.split(tokens, np.cumsum(lengths)[:-1])
@@ -309,6 +334,19 @@ def generate_raw_imdb(
     x_train, y_train = reviews(train_reviews)
     x_test, y_test = reviews(test_reviews)
     return {"x_train": x_train, "y_train": y_train, "x_test": x_test, "y_test": y_test}
+
+
+# A generated review this long or longer ends with an argued closing (see generate_raw_imdb).
+LONG_REVIEW_WORDS = 300
+CLOSING_WORDS = 100
+CLOSING_AGREEMENT = 0.7  # share of a closing's sentiment words that take its argued side
+
+
+def _closing_words(lengths: np.ndarray) -> np.ndarray:
+    """For every word of reviews of the given lengths, laid end to end: whether it is in the
+    last CLOSING_WORDS words of a review of LONG_REVIEW_WORDS words or more."""
+    words_to_end = np.repeat(np.cumsum(lengths), lengths) - np.arange(lengths.sum())
+    return (np.repeat(lengths, lengths) >= LONG_REVIEW_WORDS) & (words_to_end <= CLOSING_WORDS)
 
 
 def save_raw_imdb(raw: dict[str, np.ndarray], path: Path) -> None:
