@@ -26,6 +26,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from .config import AssignmentConfig
+from .digest import grading_digest
 from .environment import cores_each
 from .execute import GRADER_ERROR
 from .grade import GradeError, GradeReport, grade
@@ -209,8 +210,15 @@ class Batch:
 
     @property
     def run_settings(self) -> dict:
-        """What must match for a saved result to stand in for grading again."""
-        return {"assignment": self.config.name, "profile": self.profile, "imdb": self.imdb}
+        """What must match, besides the file, for a saved result to stand in for grading
+        again: the run's settings and the digest of the config, thresholds and grading code
+        (``digest.grading_digest``)."""
+        return {
+            "assignment": self.config.name,
+            "profile": self.profile,
+            "imdb": self.imdb,
+            "grading_digest": grading_digest(self.config),
+        }
 
     def result_path(self, submission: Submission) -> Path:
         return self.out / RESULTS_DIR / f"{submission.key}.json"

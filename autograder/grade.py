@@ -25,7 +25,7 @@ from .environment import available_cores, cores_each, grading_environment, with_
 from .execute import GRADER_ERROR, Execution, execute
 from .isolation import Isolation, probe
 from .limits import CELL_TIMEOUT_SECONDS, DEFAULT_MEMORY_GIB, PHASE_TIMEOUT_SECONDS, supervise
-from .questions import QUESTIONS, answer_names
+from .questions import QUESTIONS, answer_names, question_visibility
 from .submission import InvalidSubmission, find_in_folder, read_submission
 from .written import written_answers
 
@@ -38,11 +38,20 @@ class GradeError(RuntimeError):
 
 @dataclass(frozen=True)
 class TestResult:
+    """One test case's outcome. ``hidden``: whether students see it only after the grades
+    are published (Gradescope's ``after_published`` visibility), as the notebook marks it."""
+
     question: str
     test: str
     points: float
     max_points: float
     message: str
+    hidden: bool
+
+    @property
+    def visibility(self) -> str:
+        """``hidden`` or ``visible``, the words of the console table and the class report."""
+        return "hidden" if self.hidden else "visible"
 
 
 @dataclass(frozen=True)
@@ -107,7 +116,8 @@ class GradeReport:
             lines.append(self.isolation_warning)
         for result in self.results:
             if result.message:
-                lines.append(f"- {result.question} ({result.test}): {result.message}")
+                test = f"{result.test}, hidden test" if result.hidden else result.test
+                lines.append(f"- {result.question} ({test}): {result.message}")
         if self.written:
             lines.append("Written answers (graded by a person):")
             for question, answer in self.written.items():
@@ -232,6 +242,7 @@ class CheckPhase:
                     points if e["passed"] is True else 0,
                     points,
                     e["message"],
+                    question_visibility(e["question"])[e["test"]],
                 )
                 for e in events
                 if e["event"] == "test" and e["question"] in done
@@ -246,8 +257,9 @@ class CheckPhase:
             for question in [failed] if failed else remaining:
                 message = f"The grader could not check this answer ({reason} while checking it)."
                 results += [
-                    TestResult(question, test, 0, points, message)
+                    TestResult(question, test, 0, points, message, hidden)
                     for test, points in config.points[question].items()
+                    for hidden in [question_visibility(question).get(test, False)]
                 ]
             remaining = [question for question in remaining if question != failed] if failed else []
         return results

@@ -139,7 +139,7 @@ def _executable(name: str) -> zipfile.ZipInfo:
     return info
 
 
-def results_json(report: GradeReport, hidden: dict[tuple[str, str], bool]) -> dict:
+def results_json(report: GradeReport) -> dict:
     """Gradescope's results format: one entry per test, hidden tests shown after publication;
     one entry per written question, worth nothing, holding the student's answer for the
     person who grades it against the rubric; and one more, worth nothing and never shown to
@@ -152,9 +152,7 @@ def results_json(report: GradeReport, hidden: dict[tuple[str, str], bool]) -> di
             "name": f"{result.question} ({result.test})",
             "score": result.points,
             "max_score": result.max_points,
-            "visibility": HIDDEN_VISIBILITY
-            if hidden[(result.question, result.test)]
-            else "visible",
+            "visibility": HIDDEN_VISIBILITY if result.hidden else "visible",
             "output": result.message or "Passed.",
         }
         for result in report.results
@@ -202,8 +200,6 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
 
-    from .questions import question_tests
-
     config = load_config(args.root / "source" / ASSIGNMENT_DIR)
     results_dir = args.root / "results"
     results_dir.mkdir(parents=True, exist_ok=True)
@@ -224,12 +220,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"Not graded: {report.message}", file=sys.stderr)
             print(report.isolation_warning, file=sys.stderr)
             return 1
-        hidden = {
-            (question, test.name): test.hidden
-            for question in config.points
-            for test in question_tests(question, config)
-        }
-        payload = results_json(report, hidden)
+        payload = results_json(report)
     (results_dir / "results.json").write_text(json.dumps(payload, indent=2))
     print(payload.get("output", ""))
     return 0

@@ -201,16 +201,33 @@ def _call(function: str, variable: str, *args: str, **kwargs: str) -> str:
     return f"import lab_checks\nlab_checks.{function}({arguments})\n"
 
 
+def question_visibility(name: str) -> dict[str, bool]:
+    """Whether each test case of question ``name`` is hidden, by test name in notebook order.
+
+    Read from the question's kind alone, with no model built: the grading parent, which never
+    imports Keras, labels its results with it. ``question_tests`` takes its flags from here.
+    """
+    question = QUESTIONS[name]
+    if isinstance(question, CountQuestion):
+        return {"value": False}
+    if isinstance(question, DemoQuestion):
+        return {test: False for test, _, _ in question.demos}
+    if isinstance(question, ModelQuestion):
+        accuracy = {"accuracy": True} if question.accuracy_check else {}
+        return {"layers": False, "params": True, **accuracy}
+    return {}
+
+
 def question_tests(name: str, config: AssignmentConfig) -> list[TestSpec]:
     """The test cases of question ``name``, in notebook order."""
-    question = QUESTIONS[name]
+    question, hidden = QUESTIONS[name], question_visibility(name)
     if isinstance(question, CountQuestion):
         # Public: the model summary printed next to each count gives the value away anyway,
         # so a check that says "passed" must mean the count is right.
         return [
             TestSpec(
                 "value",
-                False,
+                hidden["value"],
                 _call(
                     "check_hand_count",
                     question.variable,
@@ -221,17 +238,17 @@ def question_tests(name: str, config: AssignmentConfig) -> list[TestSpec]:
         ]
     if isinstance(question, DemoQuestion):
         return [
-            TestSpec(test, False, _call("check_architecture", variable, repr(spec)))
+            TestSpec(test, hidden[test], _call("check_architecture", variable, repr(spec)))
             for test, variable, spec in question.demos
         ]
     if isinstance(question, ModelQuestion):
         variable, spec = question.variable, repr(question.spec)
         total = repr(int(question.builder().count_params())) if question.fixed_total else "None"
         tests = [
-            TestSpec("layers", False, _call("check_architecture", variable, spec)),
+            TestSpec("layers", hidden["layers"], _call("check_architecture", variable, spec)),
             TestSpec(
                 "params",
-                True,
+                hidden["params"],
                 _call("check_parameters", variable, spec, total=total),
             ),
         ]
@@ -239,7 +256,7 @@ def question_tests(name: str, config: AssignmentConfig) -> list[TestSpec]:
             tests.append(
                 TestSpec(
                     "accuracy",
-                    True,
+                    hidden["accuracy"],
                     _call(
                         "check_accuracy",
                         variable,

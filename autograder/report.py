@@ -70,7 +70,7 @@ the grader kept results per test, so they are not counted here; regrade them wit
 include them.</p>{% endif %}
 {% if faults %}
 <table class="faults"><tr><th>question</th><th>test</th><th>failed</th><th>most common messages</th></tr>
-{% for row in faults %}<tr><td>{{ row.question }}</td><td>{{ row.test }}</td>
+{% for row in faults %}<tr><td>{{ row.question }}</td><td>{{ row.test }}{% if row.visibility %} ({{ row.visibility }}){% endif %}</td>
 <td>{{ row.failed }} of {{ row.graded }}</td>
 <td>{% if row.messages %}<ul>
 {% for message in row.messages %}<li>{{ message.count }} &times; <span class="message">{{ message.example }}</span>
@@ -148,6 +148,7 @@ class FaultRow:
     messages: list[Message]  # the TOP_MESSAGES commonest groups
     other_messages: int  # groups not shown
     other_count: int  # failures in the groups not shown
+    visibility: str = ""  # "hidden" or "visible" as recorded; "" for records saved without it
 
 
 def message_key(message: str) -> str:
@@ -194,13 +195,23 @@ def group_messages(failed: list[tuple[dict, str]], feedback_dir: str) -> list[Me
 
 
 def fault_row(
-    test: tuple[str, str], graded: int, failed: list[tuple[dict, str]], feedback_dir: str
+    test: tuple[str, str],
+    graded: int,
+    failed: list[tuple[dict, str]],
+    feedback_dir: str,
+    visibility: str = "",
 ) -> FaultRow:
     """The row for ``test``, failed by ``failed`` (record, message) of ``graded`` submissions."""
     messages = group_messages(failed, feedback_dir)
     rest = messages[TOP_MESSAGES:]
     return FaultRow(
-        *test, len(failed), graded, messages[:TOP_MESSAGES], len(rest), sum(m.count for m in rest)
+        *test,
+        len(failed),
+        graded,
+        messages[:TOP_MESSAGES],
+        len(rest),
+        sum(m.count for m in rest),
+        visibility,
     )
 
 
@@ -219,12 +230,19 @@ def class_faults(
         for test in points
     ]
     lost = [(record, lost_points(record, tests)) for record in counted]
+    visibility = {
+        (result["question"], result["test"]): "hidden" if result["hidden"] else "visible"
+        for record in counted
+        for result in record["tests"]
+        if "hidden" in result
+    }
     rows = [
         fault_row(
-            test, len(counted), [(r, here[test]) for r, here in lost if test in here], feedback_dir
+            test, len(counted), [(r, here[test]) for r, here in lost if test in here],
+            feedback_dir, visibility.get(test, ""),
         )
         for test in tests
-    ]
+    ]  # fmt: skip
     return (rows if counted else []), len(graded) - len(counted)
 
 

@@ -175,6 +175,47 @@ def test_an_interrupted_run_leaves_whole_files_and_resumes(small_class, tmp_path
     assert sorted(run(force=True)) == ["ann.ipynb", "bob.ipynb", "cid.ipynb"]
 
 
+def test_a_saved_grade_is_reused_only_while_what_decides_it_is_unchanged(
+    small_class, tmp_path, monkeypatch
+):
+    """A recalibration (new thresholds), a change of points or of the grading code makes
+    every saved grade stale; the same settings reuse them."""
+    import dataclasses
+
+    from autograder import digest
+    from autograder.config import DEFAULT_ASSIGNMENT, load_config
+
+    config = load_config(DEFAULT_ASSIGNMENT)
+    out = tmp_path / "out"
+    graded = []
+
+    def grade_one(self, submission, digest, checkers):
+        graded.append(submission.name)
+        return record_of(submission, fake_report(self.config, submission.path, 4), digest,
+                         self.run_settings)  # fmt: skip
+
+    def run(config):
+        graded.clear()
+        batch = Batch(config, out, "smoke", "generated", 60, 2**30, [], Isolation(FOLDER))
+        run_batch(batch, submissions, workers=1, progress=lambda line: None)
+        return sorted(graded)
+
+    monkeypatch.setattr(Batch, "grade_one", grade_one)
+    submissions = collect([small_class], out)
+    everyone = ["ann.ipynb", "bob.ipynb", "cid.ipynb"]
+    assert run(config) == everyone
+    assert run(config) == []  # nothing changed: every grade stands
+    recalibrated = {p: {k: {q: t / 2 for q, t in table.items()} for k, table in kinds.items()}
+                    for p, kinds in config.thresholds.items()}  # fmt: skip
+    assert run(dataclasses.replace(config, thresholds=recalibrated)) == everyone
+    points = {q: dict(tests) for q, tests in config.points.items()}
+    points["q4"]["accuracy"] += 1
+    assert run(dataclasses.replace(config, points=points)) == everyone
+    assert run(config) == everyone  # back to the first config: graded under it again
+    monkeypatch.setattr(digest, "code_digest", lambda: "a fix to a check")
+    assert run(config) == everyone
+
+
 def test_atomic_write_keeps_the_old_file_when_writing_fails(tmp_path, monkeypatch):
     target = tmp_path / GRADEBOOK
     write_atomically(target, "old,complete\n")

@@ -156,3 +156,27 @@ def test_keras_reviews_are_downloaded_at_setup_and_checked():
     script = fetch_data_script("keras")
     assert lab_support.IMDB_ORIGIN in script and lab_support.IMDB_SHA256 in script
     assert "nothing to fetch" in fetch_data_script("generated")
+
+
+def test_each_result_carries_the_visibility_its_notebook_test_has():
+    """The grading parent labels results without building the tests (no Keras there); its
+    labels must be the notebook's, or a hidden test would show before publication."""
+    from autograder.config import DEFAULT_ASSIGNMENT, load_config
+    from autograder.grade import TestResult
+    from autograder.gradescope import results_json
+    from autograder.questions import question_tests, question_visibility
+
+    config = load_config(DEFAULT_ASSIGNMENT)
+    for question, points in config.points.items():
+        tests = question_tests(question, config)
+        assert {t.name: t.hidden for t in tests} == question_visibility(question)
+        assert set(question_visibility(question)) == set(points) - {"manual"}
+    results = [
+        TestResult("q4", "layers", 2, 2, "", question_visibility("q4")["layers"]),
+        TestResult("q4", "accuracy", 0, 8, "Too low.", question_visibility("q4")["accuracy"]),
+    ]
+    report = GradeReport(None, "completed", "ran", "test", {"q4": 2}, {"q4": 10}, results)
+    visibility = {t["name"]: t["visibility"] for t in results_json(report)["tests"]}
+    assert visibility["q4 (layers)"] == "visible"
+    assert visibility["q4 (accuracy)"] == "after_published"
+    assert "- q4 (accuracy, hidden test): Too low." in report.feedback()

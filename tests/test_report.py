@@ -9,6 +9,7 @@ from autograder import batch, grade, report
 from autograder.batch import Submission, failure_record, record_of, write_feedback
 from autograder.config import DEFAULT_ASSIGNMENT, load_config
 from autograder.isolation import FOLDER, Isolation
+from autograder.questions import question_visibility
 from autograder.report import class_faults, message_key, write_html_report
 
 RUN = {"assignment": "rnn_lab", "profile": "smoke", "imdb": "generated"}
@@ -27,7 +28,7 @@ def graded_record(config, name: str, failing: dict[tuple[str, str], str]) -> dic
     (``(question, test) -> message``) and passing every other auto-graded test."""
     results = [
         grade.TestResult(question, test, 0 if (question, test) in failing else points, points,
-                   failing.get((question, test), ""))
+                         failing.get((question, test), ""), question_visibility(question)[test])
         for question, tests in config.points.items()
         if not config.is_manual(question)
         for test, points in tests.items()

@@ -44,7 +44,7 @@ def test_gradescope_results_carry_each_written_answer_worth_nothing():
         Path("s.ipynb"), "ok", "", "ran", {"q1a_why": None}, {"q1a_why": 6},
         written={"q1a_why": "Ids are labels."},
     )  # fmt: skip
-    written = [test for test in results_json(report, {})["tests"] if "written" in test["name"]]
+    written = [test for test in results_json(report)["tests"] if "written" in test["name"]]
     assert written == [
         {
             "name": "q1a_why (written answer, graded by a person)",

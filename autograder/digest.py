@@ -1,0 +1,71 @@
+"""What decides a score, as one digest: the key under which a saved grade may be reused."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import importlib.util
+import json
+from functools import cache
+from pathlib import Path
+
+from .config import AssignmentConfig
+
+# Code that runs when a notebook is graded: the toolkit, the reference builders and the
+# modules shipped next to the notebook (which hold the checks). Found where Python imports
+# them from, so that an installed wheel is covered as well as a source tree.
+GRADING_PACKAGES_CODE = ("autograder", "reference")
+GRADING_MODULES = ("lab_support", "lab_checks", "lab_architecture", "lab_specs")
+# Packages whose version can change what a check measures or accepts.
+GRADING_PACKAGES = ("keras", "tensorflow-cpu", "tensorflow", "numpy", "otter-grader")
+
+
+def grading_files() -> list[Path]:
+    """The ``.py`` files of ``GRADING_PACKAGES_CODE`` and ``GRADING_MODULES``, found without
+    importing them."""
+    files = []
+    for package in GRADING_PACKAGES_CODE:
+        spec = importlib.util.find_spec(package)
+        files += sorted(Path(spec.origin).parent.rglob("*.py"))
+    files += [Path(importlib.util.find_spec(module).origin) for module in GRADING_MODULES]
+    return files
+
+
+@cache
+def code_digest() -> str:
+    """SHA-256 of the grading code: each file's name and contents, in a fixed order."""
+    digest = hashlib.sha256()
+    for path in grading_files():
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def package_versions() -> dict[str, str]:
+    """Installed versions of ``GRADING_PACKAGES`` (absent ones left out), read from metadata
+    without importing them."""
+    versions = {}
+    for name in GRADING_PACKAGES:
+        try:
+            versions[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            continue
+    return versions
+
+
+def grading_digest(config: AssignmentConfig) -> str:
+    """A 16-hex digest of what decides a submission's score besides the file and the run
+    settings: the assignment's name, points and thresholds (calibrated ones included), the
+    grading code, and the versions of Keras, TensorFlow, NumPy and otter.
+
+    A saved grade whose digest differs is stale: after a recalibration, a change of points,
+    a fix to a check or an upgrade, the batch grades the file again.
+    """
+    decided_by = {
+        "assignment": config.name,
+        "points": config.points,
+        "thresholds": config.thresholds,
+        "code": code_digest(),
+        "packages": package_versions(),
+    }
+    text = json.dumps(decided_by, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
