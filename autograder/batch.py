@@ -33,6 +33,7 @@ from .grade import GradeError, GradeReport, grade
 from .isolation import Isolation, probe
 from .limits import Stopped, allow_new_commands, stop_everything
 from .report import write_html_report
+from .settings import RunSettings
 
 RESULTS_DIR = "results"
 FEEDBACK_DIR = "feedback"
@@ -200,8 +201,7 @@ class Batch:
 
     config: AssignmentConfig
     out: Path
-    profile: str
-    imdb: str
+    settings: RunSettings
     timeout: float | None  # per phase of each submission
     memory: int  # bytes per process tree of a phase
     hide: list[Path]  # folders no notebook may see: the inputs and ``out``
@@ -215,8 +215,7 @@ class Batch:
         (``digest.grading_digest``)."""
         return {
             "assignment": self.config.name,
-            "profile": self.profile,
-            "imdb": self.imdb,
+            **self.settings.record(),
             "grading_digest": grading_digest(self.config),
         }
 
@@ -241,8 +240,7 @@ class Batch:
             report = grade(
                 self.config,
                 submission.path,
-                profile=self.profile,
-                imdb=self.imdb,
+                settings=self.settings,
                 timeout=self.timeout,
                 memory=self.memory,
                 hide=self.hide,
@@ -407,8 +405,7 @@ def grade_class(
     inputs: list[Path],
     out: Path,
     *,
-    profile: str,
-    imdb: str,
+    settings: RunSettings,
     timeout: float | None,
     memory: int,
     workers: int,
@@ -429,7 +426,7 @@ def grade_class(
     progress(f"Isolation: notebooks {isolation.description}.")
     if isolation.degraded:
         progress(isolation.warning())
-    batch = Batch(config, out, profile, imdb, timeout, memory, hide, isolation, cell_timeout)
+    batch = Batch(config, out, settings, timeout, memory, hide, isolation, cell_timeout)
     started = time.perf_counter()
     records = run_batch(batch, submissions, workers=workers, force=force, progress=progress)
     progress(closing_summary(records, time.perf_counter() - started))

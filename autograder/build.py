@@ -11,9 +11,9 @@ from pathlib import Path
 import nbformat
 
 from .config import AssignmentConfig
-from .environment import grading_environment
 from .gradescope import ZIP_NAME, write_zip
 from .notebook import TEMPLATE_DIR, write_master_notebook
+from .settings import RunSettings
 
 SHIPPED_MODULES = ("lab_support.py", "lab_checks.py", "lab_architecture.py", "lab_specs.py")
 FAILURE_MARKER = "Some autograder tests failed"
@@ -68,16 +68,16 @@ def drop_otter_submission_text(dist: Path) -> None:
             nbformat.write(notebook, path)
 
 
-def build(config: AssignmentConfig, profile: str, imdb: str) -> Path:
+def build(config: AssignmentConfig, settings: RunSettings) -> Path:
     """Build dist/ for ``config`` and return the Gradescope autograder zip."""
     started = time.perf_counter()
-    print(f"Building {config.name}: profile {profile}, IMDB data {imdb}")
+    print(f"Building {config.name}: {settings}")
     master = stage_build_folder(config)
     print(f"  master notebook: {master}")
     print("  running otter assign (executes the solution and all tests; takes minutes)...")
-    run_otter_assign(master, config.dist_dir, grading_environment(profile, imdb))
+    run_otter_assign(master, config.dist_dir, settings.environment())
     drop_otter_submission_text(config.dist_dir)
-    zip_path = write_zip(config, config.dist_dir / "autograder" / ZIP_NAME, imdb)
+    zip_path = write_zip(config, config.dist_dir / "autograder" / ZIP_NAME, settings.data)
     print(f"  student notebook: {config.dist_dir / 'student' / config.notebook_name}")
     print(f"  Gradescope zip:   {zip_path}")
     print(f"Built in {time.perf_counter() - started:.0f} s; the solution passed every test.")

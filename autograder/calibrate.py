@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import hashlib
 import json
 import math
 import statistics
@@ -23,13 +22,14 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
 
 import psutil
 
 from .config import CALIBRATION_FILE, AssignmentConfig
-from .environment import available_cores, cores_each, grading_environment, with_threads
+from .digest import package_versions
+from .environment import available_cores, cores_each, with_threads
+from .settings import GENERATED, DataSource, RunSettings
 
 Z_ONE_IN_A_HUNDRED = 2.326  # one-sided 1% point of the normal distribution
 Z_CONFIDENCE = 1.645  # one-sided 95% point
@@ -110,7 +110,7 @@ def _sigmoid(x: float) -> float:
     return 1 / (1 + math.exp(-x))
 
 
-def accuracy_questions(imdb: str) -> list[str]:
+def accuracy_questions(data: DataSource) -> list[str]:
     """Questions with an accuracy test on this data source (the adder always uses generated data)."""
     from .questions import QUESTIONS, ModelQuestion
 
@@ -119,7 +119,7 @@ def accuracy_questions(imdb: str) -> list[str]:
         for name, question in QUESTIONS.items()
         if isinstance(question, ModelQuestion)
         and question.accuracy_check
-        and (question.accuracy_check == "imdb" or imdb == "generated")
+        and (question.accuracy_check == "imdb" or data.kind == GENERATED)
     ]
 
 
@@ -195,23 +195,9 @@ def run_seeds(
     return results
 
 
-def data_description(imdb: str) -> str:
-    """The data source as recorded: a local copy by name and checksum, which is what matters."""
-    path = Path(imdb)
-    if imdb in ("generated", "keras") or not path.is_file():
-        return imdb
-    return f"{path.name}, sha256 {hashlib.sha256(path.read_bytes()).hexdigest()}"
-
-
-def package_versions() -> str:
-    names = ("keras", "tensorflow-cpu", "tensorflow", "numpy", "otter-grader")
-    found = []
-    for name in names:
-        try:
-            found.append(f"{name} {metadata.version(name)}")
-        except metadata.PackageNotFoundError:
-            continue
-    return ", ".join(found)
+def versions_line() -> str:
+    """The grading packages' versions as a calibration records them: "keras 3.15.1, ..."."""
+    return ", ".join(f"{name} {version}" for name, version in package_versions().items())
 
 
 def _toml_value(value) -> str:
@@ -260,8 +246,7 @@ def read_calibration(path: Path) -> dict[str, dict]:
 def calibrate(
     config: AssignmentConfig,
     *,
-    profile: str,
-    imdb: str,
+    settings: RunSettings,
     seeds: int,
     validate: int,
     workers: int,
@@ -276,18 +261,16 @@ def calibrate(
     seeds start at ``first_validation_seed``: after changing the rule, validate it on seeds
     that did not help choose it.
     """
-    import lab_support
-
-    kind = lab_support.GENERATED_SOURCE if imdb == "generated" else "imdb"
-    questions = accuracy_questions(imdb)
+    profile, kind = settings.profile, settings.data.kind
+    questions = accuracy_questions(settings.data)
     if only:
         unknown = sorted(set(only) - set(questions))
         if unknown:
             raise ValueError(
-                f"{unknown} have no accuracy check on {imdb!r} data; pick from {questions}."
+                f"{unknown} have no accuracy check on {settings.data} data; pick from {questions}."
             )
         questions = [q for q in questions if q in only]
-    environment = grading_environment(profile, imdb)
+    environment = settings.environment()
     started = time.perf_counter()
     progress(f"Calibrating {', '.join(questions)}: {seeds} seeds, {workers} worker(s)...")
     runs = run_seeds(questions, list(range(seeds)), environment, workers, progress)
@@ -309,10 +292,10 @@ def calibrate(
                 f"  WARNING: {calibration.question}'s threshold does not separate it from chance"
             )
     table = {
-        "data": data_description(imdb),
+        "data": settings.data.description(),
         "seeds": seeds,
         "date": datetime.date.today().isoformat(),
-        "versions": package_versions(),
+        "versions": versions_line(),
         "rule": RULE,
         "minutes": round((time.perf_counter() - started) / 60, 1),
         "thresholds": {c.question: c.threshold for c in calibrations},
@@ -339,7 +322,9 @@ def calibrate(
     tables = read_calibration(path)
     if only:
         recorded = tables.get(f"{profile}.{kind}", {})
-        table = merged(recorded, table, held_out_examples(accuracy_questions(imdb), profile))
+        table = merged(
+            recorded, table, held_out_examples(accuracy_questions(settings.data), profile)
+        )
     tables[f"{profile}.{kind}"] = table
     write_calibration(path, tables)
     progress(f"Wrote {path}")
@@ -381,11 +366,9 @@ def merged(recorded: dict, fresh: dict, examples: dict[str, int]) -> dict:
     return table
 
 
-def rederive(config: AssignmentConfig, *, profile: str, imdb: str) -> dict:
+def rederive(config: AssignmentConfig, *, settings: RunSettings) -> dict:
     """Re-derive a recorded table's thresholds under the current rule, without training."""
-    import lab_support
-
-    kind = lab_support.GENERATED_SOURCE if imdb == "generated" else "imdb"
+    profile, kind = settings.profile, settings.data.kind
     path = config.folder / CALIBRATION_FILE
     tables = read_calibration(path)
     recorded = tables.get(f"{profile}.{kind}")

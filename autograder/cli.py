@@ -12,8 +12,15 @@ from .calibrate import VALIDATION_SEED_OFFSET
 from .config import DEFAULT_ASSIGNMENT, DEFAULT_CORPUS, load_config
 from .environment import available_cores
 from .limits import DEFAULT_MEMORY_GIB
+from .settings import GENERATED, PROFILE_NAMES, DataSource, RunSettings
 
-PROFILES = ("grading", "smoke", "full")
+
+def data_source(text: str) -> DataSource:
+    """``--imdb``'s value, or argparse's error with our sentence on why it is refused."""
+    try:
+        return DataSource.parse(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from error
 
 
 def _add_common(parser: argparse.ArgumentParser) -> None:
@@ -22,11 +29,11 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
         help="assignment folder holding assignment.toml (default: %(default)s)",
     )  # fmt: skip
     parser.add_argument(
-        "--profile", choices=PROFILES, default="grading",
+        "--profile", choices=PROFILE_NAMES, default="grading",
         help="training budget for the runs that execute notebooks (default: %(default)s)",
     )  # fmt: skip
     parser.add_argument(
-        "--imdb", default="generated",
+        "--imdb", type=data_source, default=DataSource(GENERATED),
         help="IMDB data: 'generated' (offline, default), 'keras' (download) or a path to imdb.npz",
     )  # fmt: skip
 
@@ -42,11 +49,16 @@ def _add_corpus(parser: argparse.ArgumentParser) -> None:
     )  # fmt: skip
 
 
+def run_settings(args: argparse.Namespace) -> RunSettings:
+    """The ``--profile`` and ``--imdb`` given, as one value."""
+    return RunSettings(args.profile, args.imdb)
+
+
 def build_main(args: argparse.Namespace) -> None:
     from .build import build
 
     config = load_config(args.assignment)
-    build(config, args.profile, args.imdb)
+    build(config, run_settings(args))
     if args.verify:
         verify_main(args)
 
@@ -55,10 +67,9 @@ def verify_main(args: argparse.Namespace) -> None:
     from .verify import table, verify
 
     config = load_config(args.assignment)
-    print(f"Grading the variant corpus in {args.corpus} ({args.profile} profile)...", flush=True)
-    results = verify(
-        config, args.corpus, profile=args.profile, imdb=args.imdb, workers=args.workers
-    )
+    settings = run_settings(args)
+    print(f"Grading the variant corpus in {args.corpus} ({settings})...", flush=True)
+    results = verify(config, args.corpus, settings=settings, workers=args.workers)
     print(table(results))
     if not all(result.as_expected for result in results):
         raise RuntimeError("some variants were graded wrongly (marked WRONG above)")
@@ -75,12 +86,12 @@ def grade_main(args: argparse.Namespace) -> None:
     config = load_config(args.assignment)
     submission = args.submissions[0]
     check_submission_path(submission)
-    print(f"Grading {submission} ({args.profile} profile, {args.imdb} data)...", flush=True)
+    settings = run_settings(args)
+    print(f"Grading {submission} ({settings})...", flush=True)
     report = grade(
         config,
         submission,
-        profile=args.profile,
-        imdb=args.imdb,
+        settings=settings,
         timeout=args.timeout,
         memory=int(args.memory * 2**30),
         checkers=args.checkers,
@@ -102,8 +113,7 @@ def grade_class_main(args: argparse.Namespace) -> None:
         load_config(args.assignment),
         args.submissions,
         args.out,
-        profile=args.profile,
-        imdb=args.imdb,
+        settings=run_settings(args),
         timeout=args.timeout,
         memory=int(args.memory * 2**30),
         workers=args.workers or available_cores(),
@@ -119,13 +129,12 @@ def calibrate_main(args: argparse.Namespace) -> None:
 
     config = load_config(args.assignment)
     if args.rederive:
-        table = rederive(config, profile=args.profile, imdb=args.imdb)
+        table = rederive(config, settings=run_settings(args))
         print(f"Re-derived thresholds under the current rule: {table['thresholds']}")
         return
     calibrate(
         config,
-        profile=args.profile,
-        imdb=args.imdb,
+        settings=run_settings(args),
         seeds=args.seeds,
         validate=args.validate,
         workers=args.workers or default_workers(),

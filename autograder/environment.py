@@ -1,24 +1,13 @@
-"""The environment of a run that executes notebooks: profile and data chosen explicitly."""
+"""How many cores a run may use, and TensorFlow's threads set through the environment.
+
+(A run's profile and data source are written into the environment by
+``settings.RunSettings.environment``.)"""
 
 from __future__ import annotations
 
 import math
 import os
 from pathlib import Path
-
-from lab_support import IMDB_SOURCE_ENV, PROFILE_ENV
-
-
-def grading_environment(profile: str, imdb: str) -> dict[str, str]:
-    """This process' environment plus the profile and IMDB source, with TensorFlow kept quiet.
-
-    A path to a local copy is made absolute: the runs it reaches start in other folders.
-    """
-    if imdb not in ("generated", "keras"):
-        imdb = str(Path(imdb).resolve())
-    environment = dict(os.environ, **{PROFILE_ENV: profile, IMDB_SOURCE_ENV: imdb})
-    environment.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    return environment
 
 
 def with_threads(environment: dict[str, str], threads: int) -> dict[str, str]:

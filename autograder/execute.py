@@ -29,9 +29,9 @@ import nbformat
 
 from . import sandbox
 from .answers import ANSWERS_FILE, MAX_FILE_BYTES, export_cell_source
-from .environment import grading_environment
 from .isolation import SANDBOX_UIDS, Isolation, minimal_environment
 from .limits import Outcome, supervise
+from .settings import RunSettings
 
 GRADER_ERROR = "grader-error"  # a fault of ours, never the student's: nothing was graded
 NOTEBOOK_NAME = "submission.ipynb"
@@ -103,9 +103,9 @@ def prepare_notebook(notebook: nbformat.NotebookNode, names: list[str]) -> nbfor
     return notebook
 
 
-def sandbox_environment(folder: Path, profile: str, imdb: str) -> dict[str, str]:
+def sandbox_environment(folder: Path, settings: RunSettings) -> dict[str, str]:
     """Only what the notebook needs; every cache and config folder points into the sandbox."""
-    base = grading_environment(profile, imdb)
+    base = settings.environment()
     keep = ("RNNLAB_PROFILE", "RNNLAB_IMDB", "TF_CPP_MIN_LOG_LEVEL")
     return {**{key: base[key] for key in keep if key in base}, **minimal_environment(folder)}
 
@@ -118,8 +118,7 @@ def execute(
     output_dir: Path,
     *,
     isolation: Isolation,
-    profile: str,
-    imdb: str,
+    settings: RunSettings,
     timeout: float,
     memory: int,
     cell_timeout: float | None = None,
@@ -147,7 +146,7 @@ def execute(
         outcome = supervise(
             isolation.command(run, hidden, uid),
             folder,
-            sandbox_environment(folder, profile, imdb),
+            sandbox_environment(folder, settings),
             timeout,
             memory,
         )

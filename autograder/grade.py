@@ -21,11 +21,12 @@ import lab_support
 
 from .answers import ANSWERS_FILE
 from .config import AssignmentConfig
-from .environment import available_cores, cores_each, grading_environment, with_threads
+from .environment import available_cores, cores_each, with_threads
 from .execute import GRADER_ERROR, Execution, execute
 from .isolation import Isolation, probe
 from .limits import CELL_TIMEOUT_SECONDS, DEFAULT_MEMORY_GIB, PHASE_TIMEOUT_SECONDS, supervise
 from .questions import QUESTIONS, answer_names, question_visibility
+from .settings import RunSettings
 from .submission import InvalidSubmission, find_in_folder, read_submission
 from .written import written_answers
 
@@ -302,8 +303,7 @@ def grade(
     config: AssignmentConfig,
     submission: Path,
     *,
-    profile: str,
-    imdb: str,
+    settings: RunSettings,
     timeout: float | None = None,
     memory: int = int(DEFAULT_MEMORY_GIB * 2**30),
     hide: list[Path] | tuple[Path, ...] = (),
@@ -324,7 +324,7 @@ def grade(
     """
     submission = Path(submission)
     check_submission_path(submission)
-    timeout = timeout or PHASE_TIMEOUT_SECONDS[profile]
+    timeout = timeout or PHASE_TIMEOUT_SECONDS[settings.profile]
     try:
         chosen = submission
         if submission.is_dir():
@@ -347,18 +347,17 @@ def grade(
             hidden=[config.folder, work, *hide],
             output_dir=work,
             isolation=isolation,
-            profile=profile,
-            imdb=imdb,
+            settings=settings,
             timeout=timeout,
             memory=memory,
-            cell_timeout=cell_timeout or CELL_TIMEOUT_SECONDS[profile],
+            cell_timeout=cell_timeout or CELL_TIMEOUT_SECONDS[settings.profile],
         )
         seconds["execute"] = round(time.perf_counter() - started, 1)
         info = (execution.status, execution.message, execution.isolation)
         if execution.status == GRADER_ERROR:  # nothing ran: no answer to check, no score
             return _report(config, submission, info, [], seconds, isolation.warning())
         started = time.perf_counter()
-        phase = CheckPhase(config, work, grading_environment(profile, imdb), timeout, memory)
+        phase = CheckPhase(config, work, settings.environment(), timeout, memory)
         results = phase.run(checkers or default_checkers())
         seconds.update(phase.seconds, check=round(time.perf_counter() - started, 1))
     written = written_answers(notebook, [q for q in config.points if config.is_manual(q)])

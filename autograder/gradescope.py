@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import os
 import sys
 import zipfile
 from pathlib import Path
@@ -25,6 +24,7 @@ import lab_support
 from .config import CALIBRATION_FILE, CONFIG_FILE, AssignmentConfig, load_config
 from .grade import GradeReport, grade
 from .pins import pins
+from .settings import GENERATED, DataSource, RunSettings
 from .submission import InvalidSubmission, find_in_folder
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -88,22 +88,22 @@ GET_BUNDLED = 'cp "$ROOT/source/__DATA__" "$ROOT/__DATA__"'
 GET_DOWNLOAD = 'curl -fsSL --retry 3 -o "$ROOT/__DATA__" "__ORIGIN__"'
 
 
-def write_zip(config: AssignmentConfig, destination: Path, imdb: str = "generated") -> Path:
+def write_zip(config: AssignmentConfig, destination: Path, data: DataSource) -> Path:
     """Our own autograder zip, to Gradescope's specification (setup.sh, run_autograder).
 
-    ``imdb`` is the data grading uses: ``generated``, ``keras`` (downloaded by setup.sh) or
-    a local copy of imdb.npz (carried in the zip).
+    ``data`` is what grading uses: ``generated``, ``keras`` (downloaded by setup.sh) or a
+    local copy of imdb.npz (carried in the zip).
     """
-    grading_data = "generated" if imdb == "generated" else f"$ROOT/{DATA_FILE}"
+    grading_data = GENERATED if data.name == GENERATED else f"$ROOT/{DATA_FILE}"
     destination.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(destination, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr(_executable("setup.sh"), SETUP_SH)
         archive.writestr(
             _executable("run_autograder"), RUN_AUTOGRADER.replace("__IMDB__", grading_data)
         )
-        archive.writestr(_executable("fetch_data.sh"), fetch_data_script(imdb))
-        if imdb not in ("generated", "keras"):
-            archive.write(imdb, DATA_FILE)
+        archive.writestr(_executable("fetch_data.sh"), fetch_data_script(data))
+        if data.path is not None:
+            archive.write(data.path, DATA_FILE)
         archive.writestr(CONSTRAINTS, pins().constraints_txt())
         archive.write(PROJECT_ROOT / "pyproject.toml", "rnnlab/pyproject.toml")
         archive.write(PROJECT_ROOT / "README.md", "rnnlab/README.md")
@@ -117,15 +117,15 @@ def write_zip(config: AssignmentConfig, destination: Path, imdb: str = "generate
     return destination
 
 
-def fetch_data_script(imdb: str) -> str:
+def fetch_data_script(data: DataSource) -> str:
     """The setup step that puts the reviews where grading reads them, checksum checked."""
-    if imdb == "generated":
+    if data.name == GENERATED:
         return FETCH_GENERATED
-    if imdb == "keras":
+    if data.path is None:  # keras
         get = GET_DOWNLOAD.replace("__ORIGIN__", lab_support.IMDB_ORIGIN)
         digest = lab_support.IMDB_SHA256
     else:
-        path = Path(imdb)
+        path = data.path
         if not path.is_file():
             raise FileNotFoundError(f"No IMDB file at {path} to put in the Gradescope zip.")
         get, digest = GET_BUNDLED, hashlib.sha256(path.read_bytes()).hexdigest()
@@ -190,8 +190,9 @@ def results_json(report: GradeReport) -> dict:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Grade the submission in a Gradescope tree.")
     parser.add_argument("--root", type=Path, default=Path("/autograder"))
-    parser.add_argument("--profile", default=os.environ.get("RNNLAB_PROFILE", "grading"))
-    parser.add_argument("--imdb", default=os.environ.get("RNNLAB_IMDB", "generated"))
+    from_environment = RunSettings.from_environment()
+    parser.add_argument("--profile", default=from_environment.profile)
+    parser.add_argument("--imdb", default=from_environment.data.name)
     parser.add_argument(
         "--timeout",
         type=float,
@@ -208,8 +209,7 @@ def main(argv: list[str] | None = None) -> int:
         report = grade(
             config,
             submission,
-            profile=args.profile,
-            imdb=args.imdb,
+            settings=RunSettings.of(args.profile, args.imdb),
             timeout=args.timeout,
             hide=[args.root / "source", results_dir],
         )

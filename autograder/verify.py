@@ -26,6 +26,7 @@ from .config import DEFAULT_CORPUS, AssignmentConfig
 from .environment import cores_each
 from .grade import GradeReport, grade
 from .notebook import KERNELSPEC
+from .settings import RunSettings
 
 PRELUDE_FILE = "prelude.py"
 
@@ -124,8 +125,7 @@ def verify(
     config: AssignmentConfig,
     corpus: Path = DEFAULT_CORPUS,
     *,
-    profile: str,
-    imdb: str,
+    settings: RunSettings,
     questions: list[str] | None = None,
     workers: int = 1,
     progress=lambda line: print(line, flush=True),
@@ -142,7 +142,7 @@ def verify(
             started = time.perf_counter()
             path = Path(scratch) / f"variants-{number}.ipynb"
             nbformat.write(notebook, path)
-            report = grade(config, path, profile=profile, imdb=imdb, checkers=checkers)
+            report = grade(config, path, settings=settings, checkers=checkers)
             progress(
                 f"  notebook {number}/{len(notebooks)}: {len(chosen)} variants graded in "
                 f"{time.perf_counter() - started:.0f} s ({report.status})"

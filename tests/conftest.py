@@ -20,9 +20,10 @@ def built(tmp_path_factory):
     """The assignment built once per test session (smoke profile, generated data)."""
     from autograder.build import build
     from autograder.config import DEFAULT_ASSIGNMENT, load_config
+    from autograder.settings import RunSettings
 
     folder = tmp_path_factory.mktemp("build") / "rnn_lab"
     shutil.copytree(DEFAULT_ASSIGNMENT, folder, ignore=shutil.ignore_patterns("build", "dist"))
     config = load_config(folder)
-    build(config, profile="smoke", imdb="generated")
+    build(config, RunSettings.of("smoke", "generated"))
     return config

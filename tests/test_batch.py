@@ -24,6 +24,7 @@ from autograder.batch import (
 )
 from autograder.grade import GradeReport
 from autograder.isolation import FOLDER, USER, Isolation, probe
+from autograder.settings import RunSettings
 
 CORPUS = Path(__file__).parent / "submissions"
 EXPECTED = tomllib.loads((Path(__file__).parent / "submissions.toml").read_text())
@@ -75,7 +76,7 @@ def test_every_faulty_submission_gets_its_row_and_the_others_are_graded(built, t
     out = tmp_path / "out"
     lines = []
     records = grade_class(
-        built, [corpus], out, profile="smoke", imdb="generated", timeout=60,
+        built, [corpus], out, settings=RunSettings.of("smoke", "generated"), timeout=60,
         memory=2 * 2**30, workers=2, progress=lines.append, cell_timeout=20,
     )  # fmt: skip
     assert_rows(out, expected)
@@ -154,7 +155,9 @@ def test_an_interrupted_run_leaves_whole_files_and_resumes(small_class, tmp_path
 
     def run(force=False):
         graded.clear()
-        batch = Batch(config, out, "smoke", "generated", 60, 2**30, [], Isolation(FOLDER))
+        batch = Batch(
+            config, out, RunSettings.of("smoke", "generated"), 60, 2**30, [], Isolation(FOLDER)
+        )
         run_batch(batch, submissions, workers=1, force=force, progress=lambda line: None)
         return graded
 
@@ -196,7 +199,9 @@ def test_a_saved_grade_is_reused_only_while_what_decides_it_is_unchanged(
 
     def run(config):
         graded.clear()
-        batch = Batch(config, out, "smoke", "generated", 60, 2**30, [], Isolation(FOLDER))
+        batch = Batch(
+            config, out, RunSettings.of("smoke", "generated"), 60, 2**30, [], Isolation(FOLDER)
+        )
         run_batch(batch, submissions, workers=1, progress=lambda line: None)
         return sorted(graded)
 

@@ -9,7 +9,6 @@ import pytest
 from autograder.calibrate import (
     RULE,
     accuracy_questions,
-    data_description,
     merged,
     read_calibration,
     rederive,
@@ -19,7 +18,7 @@ from autograder.calibrate import (
     write_calibration,
 )
 from autograder.config import CALIBRATION_FILE, DEFAULT_ASSIGNMENT, load_config
-from autograder.environment import grading_environment
+from autograder.settings import DataSource, RunSettings
 
 
 def test_threshold_is_a_lower_bound_of_the_log_odds_less_a_binomial_allowance():
@@ -63,13 +62,15 @@ def test_calibrated_thresholds_override_the_configured_ones(tmp_path):
 
 
 def test_the_adder_is_calibrated_on_generated_data_only():
-    assert "q7" in accuracy_questions("generated")
-    assert accuracy_questions("keras") == ["q2", "q4", "q5"]
+    assert "q7" in accuracy_questions(DataSource("generated"))
+    assert accuracy_questions(DataSource("keras")) == ["q2", "q4", "q5"]
 
 
 def test_a_worker_process_reports_each_seed():
     lines = []
-    runs = run_seeds(["q7"], [3], grading_environment("smoke", "generated"), 1, lines.append)
+    runs = run_seeds(
+        ["q7"], [3], RunSettings.of("smoke", "generated").environment(), 1, lines.append
+    )
     accuracy, examples = runs[3]["q7"]
     assert 0.0 <= accuracy <= 1.0 and examples == 40_000
     assert lines and lines[0].startswith("  seed 3")
@@ -78,10 +79,10 @@ def test_a_worker_process_reports_each_seed():
 def test_a_local_copy_is_recorded_by_name_and_checksum(tmp_path):
     copy = tmp_path / "imdb.npz"
     copy.write_bytes(b"reviews")
-    assert data_description(str(copy)) == (
+    assert DataSource.parse(str(copy)).description() == (
         "imdb.npz, sha256 5464105120381493fb3350e3554d1897ba619abe196feed632a60ebc969f734c"
     )
-    assert data_description("generated") == "generated"
+    assert DataSource.parse("generated").description() == "generated"
 
 
 def test_the_tolerance_factor_matches_published_values():
@@ -123,10 +124,10 @@ def test_rederive_rewrites_thresholds_under_the_current_rule(tmp_path):
         "validation": {"seeds": 4, "q2_below": 1, "failed_runs": 1},
     }
     write_calibration(folder / CALIBRATION_FILE, {"grading.imdb": recorded})
-    table = rederive(load_config(folder), profile="grading", imdb="keras")
+    table = rederive(load_config(folder), settings=RunSettings.of("grading", "keras"))
     assert table["thresholds"] == {"q2": threshold_rule(steady, 1000)}
     assert table["rule"] == RULE
     assert table["validation"] == {"seeds": 4, "q2_below": 1, "failed_runs": 1}
     assert read_calibration(folder / CALIBRATION_FILE)["grading.imdb"] == table
     with pytest.raises(ValueError, match="no \\[smoke.imdb\\] table"):
-        rederive(load_config(folder), profile="smoke", imdb="keras")
+        rederive(load_config(folder), settings=RunSettings.of("smoke", "keras"))

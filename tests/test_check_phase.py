@@ -8,9 +8,12 @@ import pytest
 
 from autograder.answers import ANSWERS_FILE, export_cell_source
 from autograder.config import load_config
-from autograder.environment import available_cores, grading_environment
+from autograder.environment import available_cores
 from autograder.grade import CheckPhase, auto_questions, checker_shares
 from autograder.questions import QUESTIONS, ModelQuestion
+from autograder.settings import RunSettings
+
+SMOKE = RunSettings.of("smoke", "generated")
 
 TRAINING = ["q2", "q4", "q5", "q7"]  # the questions whose checks train a model
 
@@ -48,7 +51,7 @@ def test_results_of_parallel_checkers_come_back_complete_and_in_question_order(t
     config = load_config()
     right = QUESTIONS["q1a_count"].expected
     exported_answers(tmp_path, {"count_feedforward": right, "count_lstm": 7})
-    phase = CheckPhase(config, tmp_path, grading_environment("smoke", "generated"), 300, 4 * 2**30)
+    phase = CheckPhase(config, tmp_path, SMOKE.environment(), 300, 4 * 2**30)
     results = phase.run(checkers=2)
 
     questions = auto_questions(config)
@@ -67,7 +70,7 @@ def test_a_checker_that_dies_scores_its_questions_zero_with_the_reason(tmp_path)
     config = load_config()
     models = {q.variable: q.builder() for q in QUESTIONS.values() if isinstance(q, ModelQuestion)}
     exported_answers(tmp_path, {"count_feedforward": QUESTIONS["q1a_count"].expected, **models})
-    environment = grading_environment("smoke", "generated")
+    environment = SMOKE.environment()
     phase = CheckPhase(config, tmp_path, environment, 300, memory=30 * 2**20)  # no room for Keras
     results = phase.run(checkers=2)
 

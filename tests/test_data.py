@@ -154,9 +154,20 @@ def test_a_profile_share_is_the_first_reviews_of_the_full_load():
 
 
 def test_a_relative_imdb_path_reaches_runs_in_other_folders(tmp_path, monkeypatch):
-    from autograder.environment import grading_environment
+    from autograder.settings import RunSettings
 
     monkeypatch.chdir(tmp_path)
-    environment = grading_environment("grading", "data/imdb.npz")
+    environment = RunSettings.of("grading", "data/imdb.npz").environment()
     assert environment["RNNLAB_IMDB"] == str(tmp_path / "data" / "imdb.npz")
-    assert grading_environment("grading", "keras")["RNNLAB_IMDB"] == "keras"
+    assert RunSettings.of("grading", "keras").environment()["RNNLAB_IMDB"] == "keras"
+
+
+def test_run_settings_refuse_what_grading_cannot_use():
+    from autograder.settings import RunSettings
+
+    with pytest.raises(ValueError, match="'generated-long' is the notebook's offline stand-in"):
+        RunSettings.of("grading", "generated-long")
+    with pytest.raises(ValueError, match="'fast' is not a profile"):
+        RunSettings.of("fast", "generated")
+    settings = RunSettings.of("smoke", "generated")
+    assert RunSettings.from_environment(settings.environment({})) == settings

@@ -14,6 +14,7 @@ import pytest
 from autograder.grade import GradeReport
 from autograder.gradescope import DATA_FILE, fetch_data_script, write_zip
 from autograder.isolation import probe
+from autograder.settings import DataSource
 
 VISIBILITIES = {"hidden", "after_due_date", "after_published", "visible"}
 
@@ -138,7 +139,7 @@ def test_a_bundled_imdb_copy_is_checked_and_readable_by_the_sandbox(built, tmp_p
     reviews = tmp_path / "imdb.npz"
     reviews.write_bytes(b"stand-in for the reviews")
     root = tmp_path / "autograder"
-    unpack(write_zip(built, tmp_path / "zip" / "gs.zip", str(reviews)), root)
+    unpack(write_zip(built, tmp_path / "zip" / "gs.zip", DataSource.parse(str(reviews))), root)
     assert f'--imdb "$ROOT/{DATA_FILE}"' in (root / "source" / "run_autograder").read_text()
     fetch = ["bash", str(root / "source" / "fetch_data.sh")]
     subprocess.run(fetch, env=zip_environment(root), check=True)
@@ -153,9 +154,9 @@ def test_a_bundled_imdb_copy_is_checked_and_readable_by_the_sandbox(built, tmp_p
 def test_keras_reviews_are_downloaded_at_setup_and_checked():
     import lab_support
 
-    script = fetch_data_script("keras")
+    script = fetch_data_script(DataSource("keras"))
     assert lab_support.IMDB_ORIGIN in script and lab_support.IMDB_SHA256 in script
-    assert "nothing to fetch" in fetch_data_script("generated")
+    assert "nothing to fetch" in fetch_data_script(DataSource("generated"))
 
 
 def test_each_result_carries_the_visibility_its_notebook_test_has():

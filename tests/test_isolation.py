@@ -15,6 +15,7 @@ from autograder.batch import Submission as BatchSubmission
 from autograder.batch import gradebook_csv, record_of
 from autograder.grade import grade
 from autograder.isolation import FOLDER, NAMESPACES, USER, Isolation, probe
+from autograder.settings import RunSettings
 
 ROOT = os.geteuid() == 0 and sys.platform == "linux" and shutil.which("setpriv")
 PROBE = """\
@@ -87,7 +88,7 @@ def test_a_sandbox_that_cannot_start_is_a_grader_error_not_a_zero(built, tmp_pat
     # notebook starts (and without root, unshare itself fails).
     solution = built.dist_dir / "autograder" / built.notebook_name
     report = grade(
-        built, solution, profile="smoke", imdb="generated",
+        built, solution, settings=RunSettings.of("smoke", "generated"),
         hide=[tmp_path / "gone"], isolation=Isolation(NAMESPACES, "forced by the test"),
     )  # fmt: skip
     assert report.status == "grader-error" and not report.graded

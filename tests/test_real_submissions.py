@@ -12,6 +12,7 @@ import nbformat
 import pytest
 
 from autograder.batch import collect, grade_class
+from autograder.settings import RunSettings
 from autograder.submission import (
     InvalidSubmission,
     choose_notebook,
@@ -103,7 +104,7 @@ def test_every_real_submission_keeps_its_points_in_a_batch(built, tmp_path):
     names.append("submission_4242")
     out = tmp_path / "out"
     records = grade_class(
-        built, [corpus], out, profile="grading", imdb="generated", timeout=240,
+        built, [corpus], out, settings=RunSettings.of("grading", "generated"), timeout=240,
         memory=4 * 2**30, workers=2, progress=lambda line: None,
     )  # fmt: skip
     rows = {record["file"]: record for record in records}

@@ -8,6 +8,7 @@ import pytest
 
 from autograder.grade import grade
 from autograder.isolation import FOLDER, NAMESPACES, probe
+from autograder.settings import RunSettings
 
 pytestmark = pytest.mark.slow
 
@@ -101,7 +102,7 @@ def hostile(built, tmp_path: Path, name: str, cell: str) -> Path:
 
 
 def graded(built, path, timeout=900):
-    return grade(built, path, profile="smoke", imdb="generated", timeout=timeout)
+    return grade(built, path, settings=RunSettings.of("smoke", "generated"), timeout=timeout)
 
 
 def auto_points_other_than(report, *questions):
