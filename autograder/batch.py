@@ -37,6 +37,7 @@ from .settings import RunSettings
 
 RESULTS_DIR = "results"
 FEEDBACK_DIR = "feedback"
+STORE_DIR = "measurements"  # accuracy measurements shared by the workers (autograder.store)
 GRADEBOOK = "gradebook.csv"
 REPORT = "report.html"
 SKIPPED_PARTS = {"__MACOSX", ".ipynb_checkpoints"}
@@ -207,6 +208,7 @@ class Batch:
     hide: list[Path]  # folders no notebook may see: the inputs and ``out``
     isolation: Isolation  # the level notebooks run at (``isolation.probe``)
     cell_timeout: float | None = None  # per cell of a notebook; None: the profile's
+    store: Path | None = None  # accuracy measurements to reuse and add to; None: train all
 
     @property
     def run_settings(self) -> dict:
@@ -247,6 +249,7 @@ class Batch:
                 checkers=checkers,
                 isolation=self.isolation,
                 cell_timeout=self.cell_timeout,
+                store=self.store,
             )
         except GradeError as error:
             return failure_record(submission, self.config, digest, run, "invalid-file", str(error))
@@ -412,8 +415,13 @@ def grade_class(
     force: bool = False,
     progress: Callable[[str], None] = lambda line: print(line, file=sys.stderr, flush=True),
     cell_timeout: float | None = None,
+    reuse: bool = True,
 ) -> list[dict]:
-    """Grade every submission in ``inputs`` into ``out``; notebooks see neither."""
+    """Grade every submission in ``inputs`` into ``out``; notebooks see neither.
+
+    With ``reuse``, accuracy checks share measurements through ``out/measurements``
+    (``autograder.store``): an architecture trained once, by any worker, is not trained again.
+    """
     if out.exists() and not out.is_dir():
         raise BatchError(f"The output {out} is a file, not a folder.")
     submissions = collect(inputs, out)
@@ -426,7 +434,8 @@ def grade_class(
     progress(f"Isolation: notebooks {isolation.description}.")
     if isolation.degraded:
         progress(isolation.warning())
-    batch = Batch(config, out, settings, timeout, memory, hide, isolation, cell_timeout)
+    store = out / STORE_DIR if reuse else None
+    batch = Batch(config, out, settings, timeout, memory, hide, isolation, cell_timeout, store)
     started = time.perf_counter()
     records = run_batch(batch, submissions, workers=workers, force=force, progress=progress)
     progress(closing_summary(records, time.perf_counter() - started))

@@ -1,6 +1,8 @@
 """Phase 2 (trusted): check exported answers in a process that never ran student code.
 
-Run as ``python -m autograder.check ANSWERS RESULTS --assignment DIR --questions q1 q2 ...``.
+Run as ``python -m autograder.check ANSWERS RESULTS --assignment DIR --questions q1 q2 ...
+[--store DIR]``; with ``--store``, accuracy checks reuse and record measurements there
+(``autograder.store``).
 It rebuilds each answer from data (``autograder.answers``), runs each question's tests (the
 same ``lab_checks`` calls the notebook's otter tests make) and appends one JSON line per
 event to RESULTS as it goes, so a crash loses at most the question being checked.
@@ -42,7 +44,7 @@ def unreadable_answer(name: str, answers: dict) -> str | None:
     return "Your answer could not be read: " + "; ".join(reasons) if reasons else None
 
 
-def check_question(name: str, config, records: dict, emit) -> None:
+def check_question(name: str, config, records: dict, emit, store=None) -> None:
     """Emit a result line for every test of question ``name``.
 
     Its answers are rebuilt only now, after the ``start`` event: if rebuilding or training
@@ -54,6 +56,8 @@ def check_question(name: str, config, records: dict, emit) -> None:
     answers = rebuild_answers(records, answer_names(name))
     unreadable = unreadable_answer(name, answers)
     for test in question_tests(name, config):
+        if store is not None:
+            store.last = None
         if unreadable:
             passed, message = False, unreadable
         else:
@@ -68,6 +72,7 @@ def check_question(name: str, config, records: dict, emit) -> None:
                 "points": config.points[name][test.name] if passed else 0,
                 "max_points": config.points[name][test.name],
                 "message": message,
+                "measurement": store.last if store is not None else None,
             }
         )
     emit({"event": "done", "question": name, "seconds": round(time.perf_counter() - started, 1)})
@@ -79,7 +84,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("results", type=Path)
     parser.add_argument("--assignment", type=Path, required=True)
     parser.add_argument("--questions", nargs="+", required=True)
+    parser.add_argument("--store", type=Path, help="folder of measurements to reuse and add to")
     args = parser.parse_args(argv)
+    store = None
+    if args.store:
+        import lab_checks
+
+        from .store import MeasurementStore
+
+        store = lab_checks.MEASUREMENT_STORE = MeasurementStore(args.store)
 
     config = load_config(args.assignment)
     names = sorted({variable for question in args.questions for variable in answer_names(question)})
@@ -91,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
             results.flush()
 
         for question in args.questions:
-            check_question(question, config, records, emit)
+            check_question(question, config, records, emit, store)
     return 0
 
 

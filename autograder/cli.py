@@ -82,6 +82,7 @@ def grade_main(args: argparse.Namespace) -> None:
         grade_class_main(args)
         return
     from .grade import check_submission_path, grade
+    from .store import default_folder
 
     config = load_config(args.assignment)
     submission = args.submissions[0]
@@ -96,6 +97,7 @@ def grade_main(args: argparse.Namespace) -> None:
         memory=int(args.memory * 2**30),
         checkers=args.checkers,
         cell_timeout=args.cell_timeout,
+        store=default_folder() if args.reuse else None,
     )
     print(report.table())
     print(report.feedback())
@@ -119,6 +121,7 @@ def grade_class_main(args: argparse.Namespace) -> None:
         workers=args.workers or available_cores(),
         force=args.force,
         cell_timeout=args.cell_timeout,
+        reuse=args.reuse,
     )
     if any(record["status"] == "grader-error" for record in records):
         raise RuntimeError("the grader failed on some submissions (status grader-error); rerun")
@@ -240,6 +243,11 @@ def parser() -> argparse.ArgumentParser:
         default=None,
         help="checker processes run at once in the check phase (default: one per core)",
     )
+    grade_parser.add_argument(
+        "--no-reuse", dest="reuse", action="store_false",
+        help="train every accuracy check from scratch instead of reusing the measurement of an "
+        "identical training (kept in OUT/measurements with -o, else in the user's cache)",
+    )  # fmt: skip
     _add_common(grade_parser)
     grade_parser.set_defaults(run=grade_main)
     return main_parser

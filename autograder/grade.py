@@ -48,6 +48,8 @@ class TestResult:
     max_points: float
     message: str
     hidden: bool
+    # For an accuracy test: "reused" (from the measurement store) or "trained"; else None.
+    measurement: str | None = None
 
     @property
     def visibility(self) -> str:
@@ -105,9 +107,15 @@ class GradeReport:
             for question in self.scores
             if self.seconds.get(question, 0) >= 1
         )
+        measured = ", ".join(
+            f"{result.question} {result.measurement}"
+            for result in self.results
+            if result.measurement
+        )
         return (
             f"Time: notebook {self.seconds.get('execute', 0):g} s, checks "
             f"{self.seconds.get('check', 0):g} s ({per_question})."
+            + (f" Accuracy measurements: {measured}." if measured else "")
         )
 
     def feedback(self) -> str:
@@ -194,6 +202,7 @@ class CheckPhase:
     environment: dict[str, str]
     timeout: float  # for the whole phase, all checker processes and restarts included
     memory: int  # bytes, per checker process
+    store: Path | None = None  # measurements to reuse and add to; None: train every check
     seconds: dict[str, float] = field(default_factory=dict)  # question -> checking time
     deadline: float = 0.0  # time.monotonic() at which the phase stops, set by run()
 
@@ -226,6 +235,7 @@ class CheckPhase:
             command = [
                 sys.executable, "-m", "autograder.check", str(self.work / ANSWERS_FILE), str(log),
                 "--assignment", str(config.folder), "--questions", *remaining,
+                *(["--store", str(self.store)] if self.store else []),
             ]  # fmt: skip
             time_left = max(1.0, self.deadline - time.monotonic())
             outcome = supervise(command, self.work, environment, time_left, self.memory)
@@ -244,6 +254,7 @@ class CheckPhase:
                     points,
                     e["message"],
                     question_visibility(e["question"])[e["test"]],
+                    e.get("measurement"),
                 )
                 for e in events
                 if e["event"] == "test" and e["question"] in done
@@ -310,9 +321,13 @@ def grade(
     checkers: int | None = None,
     isolation: Isolation | None = None,
     cell_timeout: float | None = None,
+    store: Path | None = None,
 ) -> GradeReport:
     """Grade ``submission``: execute it in a sandbox, then check its answers in fresh processes
     (``checkers`` at once, default one per core).
+
+    ``store`` is a folder of accuracy measurements (``autograder.store``) the checks reuse
+    and add to, hidden from the notebook like the assignment; None trains every check.
 
     The sandbox cannot see the assignment folder, this run's work folder or ``hide``.
     ``timeout`` is per phase, by default the profile's ``PHASE_TIMEOUT_SECONDS``;
@@ -335,6 +350,10 @@ def grade(
     if mismatch := wrong_assignment(notebook, config):
         return _report(config, submission, ("wrong-assignment", mismatch, "not run"), [])
     names = sorted({name for question in auto_questions(config) for name in answer_names(question)})
+    if store is not None:
+        store = Path(store).resolve()
+        store.mkdir(parents=True, exist_ok=True)
+        hide = [*hide, store]
     isolation = isolation or probe(tuple(Path(path).resolve() for path in [config.folder, *hide]))
     seconds: dict[str, float] = {}
     with tempfile.TemporaryDirectory(prefix="rnnlab-grade-") as scratch:
@@ -357,7 +376,7 @@ def grade(
         if execution.status == GRADER_ERROR:  # nothing ran: no answer to check, no score
             return _report(config, submission, info, [], seconds, isolation.warning())
         started = time.perf_counter()
-        phase = CheckPhase(config, work, settings.environment(), timeout, memory)
+        phase = CheckPhase(config, work, settings.environment(), timeout, memory, store)
         results = phase.run(checkers or default_checkers())
         seconds.update(phase.seconds, check=round(time.perf_counter() - started, 1))
     written = written_answers(notebook, [q for q in config.points if config.is_manual(q)])

@@ -141,7 +141,9 @@ def _executable(name: str) -> zipfile.ZipInfo:
 
 def results_json(report: GradeReport) -> dict:
     """Gradescope's results format: one entry per test, hidden tests shown after publication;
-    one entry per written question, worth nothing, holding the student's answer for the
+    an accuracy test's ``extra_data`` says whether its measurement was ``reused`` from the
+    store or ``trained``; one entry per written question, worth nothing, holding the
+    student's answer for the
     person who grades it against the rubric; and one more, worth nothing and never shown to
     students (``hidden``), that tells course staff how the notebook was isolated and why,
     when that is weaker than the strongest.
@@ -154,6 +156,7 @@ def results_json(report: GradeReport) -> dict:
             "max_score": result.max_points,
             "visibility": HIDDEN_VISIBILITY if result.hidden else "visible",
             "output": result.message or "Passed.",
+            **({"extra_data": {"measurement": result.measurement}} if result.measurement else {}),
         }
         for result in report.results
     ]

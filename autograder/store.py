@@ -1,0 +1,199 @@
+"""A store of accuracy measurements, so that an architecture already trained is not trained again.
+
+A hidden accuracy test trains a fresh copy of the student's model (``lab_checks``) and is a
+deterministic function of what it trains: the copy's architecture and compile settings, the
+seed, the data and the budget. The store keeps, under a digest of all of that, the held-out
+accuracy after each epoch of such a run; a later check of the same training reads them back
+(``lab_checks.judge``) instead of training, whatever its threshold. Measurements, not
+verdicts: after a recalibration the same entries decide the new thresholds.
+
+Only the trusted checker (``autograder.check``) opens a store; notebooks never see its folder.
+Same training, same accuracies: the same architecture trained in two processes gives
+bit-identical weights on this CPU build whatever the thread count (measured for the lab's
+embedding, CNN and CNN + LSTM models; ``tests/test_store.py`` checks one).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import json
+import os
+import tempfile
+from functools import cache
+from pathlib import Path
+
+import platformdirs
+
+# Models' classes, whose config "name" is a name a user picks (as layers' are).
+MODEL_CLASSES = ("Sequential", "Functional", "Model")
+REFERENCE_KEYS = ("input_layers", "output_layers")
+CANONICAL = "\x00layer{}"  # no Keras name can clash with these
+
+
+def default_folder() -> Path:
+    """Where ``rnnlab grade FILE`` keeps measurements: the user's cache folder."""
+    return Path(platformdirs.user_cache_dir("rnnlab")) / "measurements"
+
+
+def _is_layer(node: dict) -> bool:
+    module = node.get("module") or ""
+    return isinstance(node.get("config"), dict) and (
+        module.startswith(("keras.layers", "keras.src.layers", "keras.src.models"))
+        or node.get("class_name") in MODEL_CLASSES
+    )
+
+
+def _layer_names(node, names: dict[str, str]) -> None:
+    """Collect every layer's and model's name in order of appearance."""
+    if isinstance(node, dict):
+        if _is_layer(node) and isinstance(name := node["config"].get("name"), str):
+            names.setdefault(name, CANONICAL.format(len(names)))
+        for value in node.values():
+            _layer_names(value, names)
+    elif isinstance(node, list):
+        for value in node:
+            _layer_names(value, names)
+
+
+def _renamed(node, names: dict[str, str], key: str | None = None):
+    """``node`` with layer names replaced where Keras uses them as names: a layer's or model's
+    ``name``, a tensor's ``keras_history`` and a functional model's input and output lists.
+    Nowhere else (an activation called "relu" stays, even beside a layer called "relu")."""
+    if isinstance(node, dict):
+        renamed = {k: _renamed(v, names, k) for k, v in node.items()}
+        if _is_layer(node):
+            renamed["config"] = {**renamed["config"], "name": names.get(node["config"].get("name"))}
+            if "name" in node:
+                renamed["name"] = names.get(node["name"], node["name"])
+        if "keras_history" in node and node["keras_history"]:
+            history = list(node["keras_history"])
+            renamed["keras_history"] = [names.get(history[0], history[0]), *history[1:]]
+        return renamed
+    if isinstance(node, list):
+        if key in REFERENCE_KEYS:
+            return _references(node, names)
+        return [_renamed(value, names) for value in node]
+    return node
+
+
+def _references(node, names):
+    """``[name, node index, tensor index]`` entries (possibly nested) with names replaced."""
+    if isinstance(node, list) and node and isinstance(node[0], str):
+        return [names.get(node[0], node[0]), *node[1:]]
+    if isinstance(node, list):
+        return [_references(value, names) for value in node]
+    return node
+
+
+def canonical_architecture(model_json: str) -> dict:
+    """A model's JSON (``model.to_json()``) with its layers' and its own names replaced by
+    their order of appearance: names the student picked, or Keras counted up, change nothing
+    a training computes; every other setting (units, activations, initializers, dropout,
+    ``trainable``, dtype policies) is kept."""
+    architecture = json.loads(model_json)
+    architecture.pop("compile_config", None)  # keyed on its own, by canonical_compile
+    names: dict[str, str] = {}
+    _layer_names(architecture, names)
+    return _renamed(architecture, names)
+
+
+def canonical_compile(compile_config: dict) -> dict:
+    """The compile configuration without the optimizer's own name (a label only)."""
+    config = json.loads(json.dumps(compile_config, default=str))
+    optimizer = config.get("optimizer")
+    if isinstance(optimizer, dict) and isinstance(optimizer.get("config"), dict):
+        optimizer["config"].pop("name", None)
+    return config
+
+
+@cache
+def _file_digest(path: str) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+@cache
+def _measurement_code() -> str:
+    """SHA-256 of the modules that load the data, apply the budget and train (a change to
+    them may change a measurement)."""
+    import lab_checks
+    import lab_support
+
+    digest = hashlib.sha256()
+    for module in (lab_support, lab_checks):
+        digest.update(Path(module.__file__).read_bytes())
+    return digest.hexdigest()
+
+
+def _versions() -> dict[str, str]:
+    import keras
+
+    versions = {"backend": keras.backend.backend()}
+    for name in ("keras", "tensorflow-cpu", "tensorflow", "jax", "numpy"):
+        try:
+            versions[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            continue
+    return versions
+
+
+class MeasurementStore:
+    """Accuracies per epoch under a key, one small JSON file each in ``folder``.
+
+    The interface ``lab_checks.MEASUREMENT_STORE`` expects: ``key``, ``get``, ``put``.
+    ``last`` says what the latest check did: ``"reused"``, ``"trained"`` or None (no lookup).
+    Files are written atomically, so checkers sharing a folder never read half an entry.
+    """
+
+    def __init__(self, folder: Path):
+        self.folder = Path(folder)
+        self.last: str | None = None
+
+    def key(self, model, identity: dict) -> str:
+        """A 64-hex digest of everything that decides what training ``model`` measures:
+        its canonical architecture and compile settings, ``identity`` (task, seed, data
+        source, examples, epochs, batch size), a local data file's contents, the
+        measurement code and the versions of Keras, its backend and NumPy."""
+        identity = dict(identity)
+        data = identity.get("data")
+        if isinstance(data, str) and os.path.isfile(data):
+            identity["data"] = {"file": _file_digest(os.path.abspath(data))}
+        material = {
+            "architecture": canonical_architecture(model.to_json()),
+            "compile": canonical_compile(model.get_compile_config() or {}),
+            "identity": identity,
+            "code": _measurement_code(),
+            "versions": _versions(),
+        }
+        return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()
+
+    def _path(self, key: str) -> Path:
+        return self.folder / key[:2] / f"{key}.json"
+
+    def get(self, key: str) -> list[float] | None:
+        """The accuracies recorded under ``key``, or None (none, or an unreadable entry)."""
+        try:
+            accuracies = json.loads(self._path(key).read_text())["accuracies"]
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        if not isinstance(accuracies, list) or not all(
+            isinstance(value, float) for value in accuracies
+        ):
+            return None
+        self.last = "reused"
+        return accuracies
+
+    def put(self, key: str, accuracies: list[float]) -> None:
+        """Record ``accuracies`` under ``key``, keeping a longer record already there."""
+        self.last = "trained"
+        known = self.get(key) or []
+        self.last = "trained"
+        if len(known) > len(accuracies):
+            return
+        path = self._path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(
+            "w", dir=path.parent, suffix=".tmp", delete=False
+        ) as handle:
+            json.dump({"accuracies": [float(a) for a in accuracies]}, handle)
+        os.replace(handle.name, path)

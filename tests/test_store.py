@@ -1,0 +1,179 @@
+"""The measurement store: an accuracy check of a training already measured reads its result
+back, exactly; a training that differs in anything that changes the computation never does."""
+
+import json
+import subprocess
+import sys
+
+import keras
+import pytest
+from keras import layers
+
+import lab_checks
+from autograder.store import MeasurementStore, canonical_architecture
+from reference import imdb_models
+
+IDENTITY = {"task": "imdb", "seed": 1, "data": "generated", "epochs": 2, "batch_size": 32}
+
+
+def small_model(
+    names=("in", "hidden", "out"),
+    dropout=0.2,
+    initializer="glorot_uniform",
+    trainable=True,
+    learning_rate=1e-3,
+    activation="relu",
+):
+    """A small classifier whose every named setting can be changed on its own."""
+    model = keras.Sequential(
+        [
+            keras.Input((20,), name=names[0]),
+            layers.Dense(8, activation=activation, kernel_initializer=initializer,
+                         trainable=trainable, name=names[1]),
+            layers.Dropout(dropout),
+            layers.Dense(1, activation="sigmoid", name=names[2]),
+        ],
+        name=f"model_{names[1]}",
+    )  # fmt: skip
+    model.compile(loss="binary_crossentropy", optimizer=keras.optimizers.Adam(learning_rate))
+    return model
+
+
+def key(model, identity=IDENTITY, store=None):
+    return (store or MeasurementStore("/nonexistent")).key(model, identity)
+
+
+def test_names_do_not_change_the_key():
+    assert key(small_model()) == key(small_model(names=("x", "y", "z")))
+    assert key(imdb_models.build_cnn_model()) == key(imdb_models.build_cnn_model())  # dense_1...
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"dropout": 0.3},
+        {"initializer": "he_normal"},
+        {"trainable": False},
+        {"learning_rate": 2e-3},
+        {"activation": "tanh"},
+    ],
+    ids=["dropout rate", "initializer", "trainable", "learning rate", "activation"],
+)
+def test_one_changed_setting_changes_the_key(change):
+    assert key(small_model()) != key(small_model(**change))
+
+
+@pytest.mark.parametrize(
+    "change",
+    [{"seed": 2}, {"data": "keras"}, {"epochs": 3}, {"batch_size": 64}, {"task": "adder"}],
+)
+def test_the_training_around_the_model_is_in_the_key(change):
+    assert key(small_model()) != key(small_model(), {**IDENTITY, **change})
+
+
+def test_a_name_equal_to_a_setting_does_not_hide_the_setting():
+    """Only names are renamed: a layer called "relu" with a relu activation and one called
+    "tanh" with a tanh activation still differ."""
+    relu = small_model(names=("in", "relu", "out"), activation="relu")
+    tanh = small_model(names=("in", "tanh", "out"), activation="tanh")
+    assert key(relu) != key(tanh)
+    config = canonical_architecture(relu.to_json())["config"]["layers"][1]["config"]
+    assert config["activation"] == "relu" and config["name"] != "relu"
+
+
+def test_a_functional_models_wiring_survives_renaming():
+    def functional(names):
+        inputs = keras.Input((4,), name=names[0])
+        hidden = layers.Dense(3, name=names[1])(inputs)
+        merged = layers.Concatenate(name=names[2])([inputs, hidden])
+        model = keras.Model(inputs, layers.Dense(1, name=names[3])(merged))
+        model.compile(loss="mse", optimizer="adam")
+        return model
+
+    assert key(functional("abcd")) == key(functional("wxyz"))
+    inputs = keras.Input((4,))
+    skipped = keras.Model(inputs, layers.Dense(1)(layers.Dense(3)(inputs)))  # other wiring
+    skipped.compile(loss="mse", optimizer="adam")
+    assert key(functional("abcd")) != key(skipped)
+
+
+@pytest.mark.parametrize(
+    "accuracies, enough, outcome",
+    [
+        ([0.9, 0.95], 0.8, (0.9, 1)),  # reached after epoch 1: training would stop there
+        ([0.6, 0.7], 0.8, (0.7, 2)),  # the last epoch counts
+        ([0.9], 0.8, (0.9, 1)),  # a run that stopped early decides a lower threshold
+        ([0.9], 0.95, None),  # but not a higher one: train again
+        ([0.9], None, None),  # nor a run to the end (calibration)
+        ([0.6, 0.7, 0.9], 0.8, (0.7, 2)),  # a longer record: epoch 2 is what a 2-epoch run gets
+    ],
+)
+def test_a_record_is_judged_as_the_training_would_have_ended(accuracies, enough, outcome):
+    assert lab_checks.judge(accuracies, 2, enough) == outcome
+
+
+def check_cnn(threshold):
+    """The CNN's hidden accuracy check in the smoke profile; its message, or "" on a pass."""
+    try:
+        lab_checks.check_accuracy(
+            {"model_cnn": imdb_models.build_cnn_model()}, "model_cnn", "CNN", "imdb",
+            {"smoke": {"generated": threshold}}, batch_size=128,
+        )  # fmt: skip
+    except lab_checks.CheckFailed as failure:
+        return str(failure)
+    return ""
+
+
+def test_a_reused_measurement_gives_the_check_its_own_outcome(tmp_path, monkeypatch):
+    fresh = {threshold: check_cnn(threshold) for threshold in (0.6, 0.9999)}
+    assert fresh[0.6] == "" and "it needs at least 100.0%" in fresh[0.9999]
+    store = MeasurementStore(tmp_path)
+    monkeypatch.setattr(lab_checks, "MEASUREMENT_STORE", store)
+    assert check_cnn(0.9999) == fresh[0.9999] and store.last == "trained"  # the whole budget
+    assert check_cnn(0.9999) == fresh[0.9999] and store.last == "reused"
+    assert check_cnn(0.6) == fresh[0.6] and store.last == "reused"  # a new threshold: same run
+    assert len(list(tmp_path.rglob("*.json"))) == 1
+
+
+def test_a_record_too_short_for_a_higher_threshold_is_trained_again(tmp_path, monkeypatch):
+    store = MeasurementStore(tmp_path)
+    monkeypatch.setattr(lab_checks, "MEASUREMENT_STORE", store)
+    assert check_cnn(0.45) == "" and store.last == "trained"  # 0.46 after epoch 1: stops
+    (entry,) = tmp_path.rglob("*.json")
+    assert len(json.loads(entry.read_text())["accuracies"]) == 1
+    check_cnn(0.9999)
+    assert store.last == "trained"  # epoch 1 alone cannot decide 99.99%
+    assert len(json.loads(entry.read_text())["accuracies"]) == 3  # the smoke budget's 3 epochs
+
+
+def test_an_unreadable_entry_is_trained_again(tmp_path, monkeypatch):
+    store = MeasurementStore(tmp_path)
+    monkeypatch.setattr(lab_checks, "MEASUREMENT_STORE", store)
+    check_cnn(0.45)
+    (entry,) = tmp_path.rglob("*.json")
+    entry.write_text('{"accuracies": ["high"]}')
+    assert check_cnn(0.45) == "" and store.last == "trained"
+
+
+TRAIN_IN_A_PROCESS = """
+import json, sys
+import lab_checks
+from reference import imdb_models
+result = lab_checks.imdb_accuracy(imdb_models.build_embedding_model(), batch_size=128)
+print(json.dumps(result.accuracy))
+"""
+
+
+def test_the_same_training_in_two_processes_measures_the_same(tmp_path):
+    """Reuse is exact only if training repeats exactly: fresh processes, different threads."""
+    measured = []
+    for threads in ("1", "2"):
+        environment = {"RNNLAB_PROFILE": "smoke", "RNNLAB_IMDB": "generated",
+                       "TF_NUM_INTRAOP_THREADS": threads, "TF_NUM_INTEROP_THREADS": threads,
+                       "TF_CPP_MIN_LOG_LEVEL": "3", "PATH": "/usr/bin:/bin"}  # fmt: skip
+        run = subprocess.run(
+            [sys.executable, "-c", TRAIN_IN_A_PROCESS], env=environment, capture_output=True,
+            text=True, check=True, timeout=300,
+        )  # fmt: skip
+        measured.append(json.loads(run.stdout.splitlines()[-1]))
+    assert measured[0] == measured[1]
