@@ -34,10 +34,10 @@ from .isolation import Isolation, probe
 from .limits import Stopped, allow_new_commands, stop_everything
 from .report import write_html_report
 from .settings import RunSettings
+from .store import STORE_DIR, MeasurementStore
 
 RESULTS_DIR = "results"
 FEEDBACK_DIR = "feedback"
-STORE_DIR = "measurements"  # accuracy measurements shared by the workers (autograder.store)
 GRADEBOOK = "gradebook.csv"
 REPORT = "report.html"
 SKIPPED_PARTS = {"__MACOSX", ".ipynb_checkpoints"}
@@ -435,6 +435,8 @@ def grade_class(
     if isolation.degraded:
         progress(isolation.warning())
     store = out / STORE_DIR if reuse else None
+    if store is not None:
+        MeasurementStore(store).adopt(config.dist_dir / STORE_DIR)  # the build's
     batch = Batch(config, out, settings, timeout, memory, hide, isolation, cell_timeout, store)
     started = time.perf_counter()
     records = run_batch(batch, submissions, workers=workers, force=force, progress=progress)

@@ -14,6 +14,7 @@ from .config import AssignmentConfig
 from .gradescope import ZIP_NAME, write_zip
 from .notebook import TEMPLATE_DIR, write_master_notebook
 from .settings import RunSettings
+from .store import STORE_DIR
 
 SHIPPED_MODULES = ("lab_support.py", "lab_checks.py", "lab_architecture.py", "lab_specs.py")
 FAILURE_MARKER = "Some autograder tests failed"
@@ -31,6 +32,28 @@ def stage_build_folder(config: AssignmentConfig) -> Path:
         shutil.copy(TEMPLATE_DIR / module, config.build_dir / module)
     shutil.copy(config.folder / "requirements.txt", config.build_dir / "requirements.txt")
     return master
+
+
+def warm_store(config: AssignmentConfig, settings: RunSettings) -> int:
+    """Grade the solution notebook through the two-phase grader, its accuracy measurements
+    going into ``dist/measurements`` (the Gradescope zip carries them), so that a submission
+    whose models equal the reference's grades without training. Returns how many stored.
+
+    Raises BuildError unless the grader gives the solution every automatic point: the same
+    tests as otter's run, through the path that grades students.
+    """
+    from .grade import grade
+
+    folder = config.dist_dir / STORE_DIR
+    solution = config.dist_dir / "autograder" / config.notebook_name
+    report = grade(config, solution, settings=settings, store=folder)
+    lost = [
+        f"{r.question} ({r.test}): {r.message}" for r in report.results if r.points < r.max_points
+    ]
+    if not report.graded or lost or report.auto_score < report.auto_possible:
+        details = "\n".join(lost) or f"{report.status}: {report.message}"
+        raise BuildError(f"The grader does not give the solution full marks:\n{details}")
+    return len(list(folder.glob("??/*.json")))
 
 
 def run_otter_assign(master: Path, dist: Path, environment: dict[str, str]) -> None:
@@ -77,6 +100,8 @@ def build(config: AssignmentConfig, settings: RunSettings) -> Path:
     print("  running otter assign (executes the solution and all tests; takes minutes)...")
     run_otter_assign(master, config.dist_dir, settings.environment())
     drop_otter_submission_text(config.dist_dir)
+    warmed = warm_store(config, settings)
+    print(f"  measurements: {warmed} accuracy checks of the solution stored for reuse")
     zip_path = write_zip(config, config.dist_dir / "autograder" / ZIP_NAME, settings.data)
     print(f"  student notebook: {config.dist_dir / 'student' / config.notebook_name}")
     print(f"  Gradescope zip:   {zip_path}")

@@ -82,7 +82,7 @@ def grade_main(args: argparse.Namespace) -> None:
         grade_class_main(args)
         return
     from .grade import check_submission_path, grade
-    from .store import default_folder
+    from .store import user_store
 
     config = load_config(args.assignment)
     submission = args.submissions[0]
@@ -97,7 +97,7 @@ def grade_main(args: argparse.Namespace) -> None:
         memory=int(args.memory * 2**30),
         checkers=args.checkers,
         cell_timeout=args.cell_timeout,
-        store=default_folder() if args.reuse else None,
+        store=user_store(config) if args.reuse else None,
     )
     print(report.table())
     print(report.feedback())

@@ -25,6 +25,7 @@ from .config import CALIBRATION_FILE, CONFIG_FILE, AssignmentConfig, load_config
 from .grade import GradeReport, grade
 from .pins import pins
 from .settings import GENERATED, DataSource, RunSettings
+from .store import STORE_DIR
 from .submission import InvalidSubmission, find_in_folder
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -111,6 +112,8 @@ def write_zip(config: AssignmentConfig, destination: Path, data: DataSource) -> 
             for path in sorted((PROJECT_ROOT / folder).rglob("*")):
                 if path.is_file() and "__pycache__" not in path.parts:
                     archive.write(path, f"rnnlab/{path.relative_to(PROJECT_ROOT)}")
+        for path in sorted((config.dist_dir / STORE_DIR).glob("??/*.json")):
+            archive.write(path, f"{STORE_DIR}/{path.parent.name}/{path.name}")
         for name in (CONFIG_FILE, CALIBRATION_FILE, "requirements.txt"):
             if (config.folder / name).is_file():
                 archive.write(config.folder / name, f"{ASSIGNMENT_DIR}/{name}")
@@ -215,6 +218,7 @@ def main(argv: list[str] | None = None) -> int:
             settings=RunSettings.of(args.profile, args.imdb),
             timeout=args.timeout,
             hide=[args.root / "source", results_dir],
+            store=args.root / "source" / STORE_DIR,
         )
     except (InvalidSubmission, FileNotFoundError, RuntimeError) as error:
         payload = {"score": 0, "output": str(error), "stdout_visibility": "hidden", "tests": []}

@@ -47,6 +47,7 @@ class Verdict:
     points: float
     possible: float
     messages: tuple[str, ...]
+    measurements: tuple[str, ...] = ()  # "reused" or "trained", per accuracy test
 
     @property
     def as_expected(self) -> bool:
@@ -116,6 +117,11 @@ def verdicts(report: GradeReport, chosen: list[Variant]) -> list[Verdict]:
             tuple(
                 r.message for r in report.results if r.question == variant.question and r.message
             ),
+            tuple(
+                r.measurement
+                for r in report.results
+                if r.question == variant.question and r.measurement
+            ),
         )
         for variant in chosen
     ]
@@ -129,8 +135,12 @@ def verify(
     questions: list[str] | None = None,
     workers: int = 1,
     progress=lambda line: print(line, flush=True),
+    store: Path | None = None,
 ) -> list[Verdict]:
-    """Grade every variant of ``corpus`` (``workers`` notebooks at a time) and judge each one."""
+    """Grade every variant of ``corpus`` (``workers`` notebooks at a time) and judge each one.
+
+    ``store``: a folder of accuracy measurements to reuse and add to (``autograder.store``);
+    None trains every accuracy check, as a proof of the tests should by default."""
     variants = load_corpus(corpus, questions)
     prelude = (Path(corpus) / PRELUDE_FILE).read_text()
     notebooks = corpus_notebooks(variants, prelude)
@@ -142,7 +152,7 @@ def verify(
             started = time.perf_counter()
             path = Path(scratch) / f"variants-{number}.ipynb"
             nbformat.write(notebook, path)
-            report = grade(config, path, settings=settings, checkers=checkers)
+            report = grade(config, path, settings=settings, checkers=checkers, store=store)
             progress(
                 f"  notebook {number}/{len(notebooks)}: {len(chosen)} variants graded in "
                 f"{time.perf_counter() - started:.0f} s ({report.status})"
