@@ -370,7 +370,7 @@ def judge(accuracies: list[float], epochs: int, enough: float | None) -> tuple[f
 
 
 def _train_and_score(
-    trainee, x, y, epochs: int, batch_size: int, score, enough: float | None, identity: dict
+    trainee, load, epochs: int, batch_size: int, enough: float | None, identity: dict
 ) -> tuple[float, int, bool]:
     """Train ``trainee`` for ``epochs`` and score it on held-out data: ``(accuracy, epochs,
     reused)``.
@@ -384,6 +384,8 @@ def _train_and_score(
     With a ``MEASUREMENT_STORE``, the accuracies of a run of this very training (the store's
     key covers the copy's architecture and compile settings and ``identity``: data, budget,
     seed) are reused when they decide the outcome, and a run that trains is recorded.
+    ``load()`` returns ``(x, y, score)``: the training data and a function that scores a model
+    on held-out data; it is called only when training is needed.
     """
     import keras
 
@@ -394,6 +396,7 @@ def _train_and_score(
         known = store.get(key)
         if known is not None and (outcome := judge(known, epochs, enough)) is not None:
             return (*outcome, True)
+    x, y, score = load()
     accuracies: list[float] = []
 
     class ScoreEachEpoch(keras.callbacks.Callback):
@@ -433,30 +436,32 @@ def imdb_accuracy(
     """
     profile = lab_support.active_profile()
     lab_support.set_seeds(seed)
-    data = lab_support.load_imdb(profile=profile)
+    trainee = fresh_copy(model)  # loading the data below draws no random number
+    loaded = {}
 
-    def score(trainee) -> float:
-        scores = np.asarray(trainee.predict(data.x_test, batch_size=PREDICT_BATCH, verbose=0))
-        return float(np.mean((scores[:, 0] > 0.5) == (data.y_test == 1)))
+    def load():
+        data = loaded["data"] = lab_support.load_imdb(profile=profile)
 
-    identity = {
-        "task": "imdb",
-        "seed": seed,
-        "data": lab_support.imdb_source_name(),
-        "reviews": [len(data.y_train), len(data.y_test)],
-    }
+        def score(trained) -> float:
+            scores = np.asarray(trained.predict(data.x_test, batch_size=PREDICT_BATCH, verbose=0))
+            return float(np.mean((scores[:, 0] > 0.5) == (data.y_test == 1)))
+
+        return data.x_train, data.y_train, score
+
+    source = lab_support.imdb_source_name()
+    reviews = [profile.train_reviews, profile.test_reviews]
+    # Either of Keras' sources holds 25,000 reviews a split, more than a capped profile keeps;
+    # for the whole of them, or a local file of any size, the counts come from the data.
+    if None in reviews or source not in (lab_support.GENERATED_SOURCE, "keras"):
+        load()
+        reviews = [len(loaded["data"].y_train), len(loaded["data"].y_test)]
+    identity = {"task": "imdb", "seed": seed, "data": source, "reviews": reviews}
     accuracy, epochs, reused = _train_and_score(
-        fresh_copy(model),
-        data.x_train,
-        data.y_train,
-        profile.check_epochs + extra_epochs,
-        batch_size,
-        score,
-        enough,
-        identity,
+        trainee, load, profile.check_epochs + extra_epochs, batch_size, enough, identity
     )
-    budget = f"{epochs} epoch(s) on {len(data.x_train)} reviews"
-    return Measurement(accuracy, len(data.y_test), budget, reused)
+    train_reviews, test_reviews = reviews
+    budget = f"{epochs} epoch(s) on {train_reviews} reviews"
+    return Measurement(accuracy, test_reviews, budget, reused)
 
 
 def adder_accuracy(
@@ -475,29 +480,31 @@ def adder_accuracy(
     """
     profile = lab_support.active_profile()
     lab_support.set_seeds(seed)
-    training = lab_support.load_additions(profile.adder_problems, seed=seed, train_fraction=1.0)
-    fresh_pairs = lab_support.addition_pairs(
-        FRESH_ADDITIONS, seed=seed + 1, exclude=frozenset(training.pairs)
-    )
-    x_fresh, y_fresh = lab_support.encode_additions(fresh_pairs)
+    trainee = fresh_copy(model)  # making the problems below draws no random number of Keras'
 
-    def score(trainee) -> float:
-        predicted = trainee.predict(x_fresh, batch_size=PREDICT_BATCH, verbose=0)
-        return float(np.mean(np.argmax(predicted, axis=-1) == np.argmax(y_fresh, axis=-1)))
+    def load():
+        training = lab_support.load_additions(profile.adder_problems, seed=seed, train_fraction=1.0)
+        fresh_pairs = lab_support.addition_pairs(
+            FRESH_ADDITIONS, seed=seed + 1, exclude=frozenset(training.pairs)
+        )
+        x_fresh, y_fresh = lab_support.encode_additions(fresh_pairs)
 
-    identity = {"task": "adder", "seed": seed, "problems": [len(training.pairs), FRESH_ADDITIONS]}
+        def score(trained) -> float:
+            predicted = trained.predict(x_fresh, batch_size=PREDICT_BATCH, verbose=0)
+            return float(np.mean(np.argmax(predicted, axis=-1) == np.argmax(y_fresh, axis=-1)))
+
+        return training.x_train, training.y_train, score
+
+    identity = {
+        "task": "adder",
+        "seed": seed,
+        "problems": [profile.adder_problems, FRESH_ADDITIONS],
+    }
     accuracy, epochs, reused = _train_and_score(
-        fresh_copy(model),
-        training.x_train,
-        training.y_train,
-        profile.adder_check_epochs + extra_epochs,
-        batch_size,
-        score,
-        enough,
-        identity,
+        trainee, load, profile.adder_check_epochs + extra_epochs, batch_size, enough, identity
     )
-    examples = FRESH_ADDITIONS * y_fresh.shape[1]
-    budget = f"{epochs} epoch(s) on {len(training.pairs)} problems"
+    examples = FRESH_ADDITIONS * lab_support.ANSWER_LENGTH
+    budget = f"{epochs} epoch(s) on {profile.adder_problems} problems"
     return Measurement(accuracy, examples, budget, reused)
 
 
