@@ -54,7 +54,8 @@ def assert_follows_spec(results):
     total the sum of the tests."""
     assert results["stdout_visibility"] in VISIBILITIES
     for test in results["tests"]:
-        assert set(test) == {"name", "score", "max_score", "visibility", "output"}
+        assert set(test) - {"extra_data"} == {"name", "score", "max_score", "visibility", "output"}
+        assert test.get("extra_data", {}).get("measurement", "reused") in ("reused", "trained")
         assert test["visibility"] in VISIBILITIES and 0 <= test["score"] <= test["max_score"]
         assert isinstance(test["name"], str) and isinstance(test["output"], str)
     assert results["score"] == sum(test["score"] for test in results["tests"])
@@ -66,6 +67,7 @@ def gradescope_tree(built, tmp_path):
     names = unpack(built.dist_dir / "autograder" / "gradescope_autograder.zip", root)
     assert {"setup.sh", "run_autograder", "fetch_data.sh", "constraints.txt"} <= set(names)
     assert {"assignment/assignment.toml", "rnnlab/autograder/gradescope.py"} <= set(names)
+    assert any(name.startswith("measurements/") for name in names)  # the build's, for reuse
     return root
 
 
@@ -96,6 +98,20 @@ def test_results_json_follows_gradescope_spec(built, gradescope_tree):
     isolation = by_name["grader (isolation)"]  # for course staff only, worth nothing
     assert isolation["visibility"] == "hidden" and isolation["max_score"] == 0
     assert isolation["output"].startswith(f"The notebook {probe(()).description}.")
+
+
+@pytest.mark.slow
+def test_the_solution_grades_on_gradescope_without_training(built, gradescope_tree):
+    """The zip carries the measurements the build took of the solution: a submission whose
+    models equal the reference's gets full marks and every accuracy test reuses one."""
+    solution = built.dist_dir / "autograder" / built.notebook_name
+    shutil.copy(solution, gradescope_tree / "submission" / built.notebook_name)
+    results = run_autograder(gradescope_tree)
+    assert_follows_spec(results)
+    assert results["score"] == 84
+    accuracy = [test for test in results["tests"] if test["name"].endswith("(accuracy)")]
+    assert len(accuracy) == 4
+    assert all(test["extra_data"] == {"measurement": "reused"} for test in accuracy)
 
 
 def test_a_grader_error_leaves_no_results_json_so_gradescope_shows_a_failed_run(
