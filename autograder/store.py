@@ -8,9 +8,10 @@ accuracy after each epoch of such a run; a later check of the same training read
 verdicts: after a recalibration the same entries decide the new thresholds.
 
 Only the trusted checker (``autograder.check``) opens a store; notebooks never see its folder.
-Same training, same accuracies: the same architecture trained in two processes gives
-bit-identical weights on this CPU build whatever the thread count (measured for the lab's
-embedding, CNN and CNN + LSTM models; ``tests/test_store.py`` checks one).
+Same training, same accuracies: the same architecture trained in two processes on the same
+number of threads gives bit-identical weights on this CPU build (measured for the lab's
+embedding, CNN and CNN + LSTM models; ``tests/test_store.py`` checks one). Across thread
+counts the CNN's weights differ in their last bits, so the key holds the thread counts.
 """
 
 from __future__ import annotations
@@ -135,6 +136,21 @@ def _measurement_code() -> str:
     return digest.hexdigest()
 
 
+def _threads() -> dict[str, int]:
+    """TensorFlow's thread pools as this checker trains (``environment.with_threads``; unset
+    means one thread per core). The same training repeats bit for bit on the same number of
+    threads, not across numbers: the CNN's weights after its check differ in their last bits
+    between one and two threads (measured), so the thread counts are part of the key."""
+    cores = len(os.sched_getaffinity(0))
+    return {
+        pool: int(os.environ.get(variable) or 0) or cores
+        for pool, variable in (
+            ("intra_op", "TF_NUM_INTRAOP_THREADS"),
+            ("inter_op", "TF_NUM_INTEROP_THREADS"),
+        )
+    }
+
+
 def _versions() -> dict[str, str]:
     import keras
 
@@ -163,7 +179,8 @@ class MeasurementStore:
         """A 64-hex digest of everything that decides what training ``model`` measures:
         its canonical architecture and compile settings, ``identity`` (task, seed, data
         source, examples, epochs, batch size), a local data file's contents, the
-        measurement code and the versions of Keras, its backend and NumPy."""
+        measurement code, the versions of Keras, its backend and NumPy, and the threads
+        TensorFlow trains on."""
         identity = dict(identity)
         data = identity.get("data")
         if isinstance(data, str) and os.path.isfile(data):
@@ -174,6 +191,7 @@ class MeasurementStore:
             "identity": identity,
             "code": _measurement_code(),
             "versions": _versions(),
+            "threads": _threads(),
         }
         return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()
 
