@@ -32,9 +32,10 @@ def scratch_assignment(profile: str, imdb: str):
         yield folder, [sys.executable, "-m", "autograder.cli"], options
 
 
-def timed(command: list[str]) -> float:
+def timed(command: list[str], environment: dict[str, str] | None = None) -> float:
+    """Seconds ``command`` took; it must succeed."""
     started = time.perf_counter()
-    subprocess.run(command, check=True, capture_output=True, text=True)
+    subprocess.run(command, check=True, capture_output=True, text=True, env=environment)
     return time.perf_counter() - started
 
 
