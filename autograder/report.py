@@ -47,7 +47,9 @@ td { vertical-align: top; } .faults ul { margin: 0; padding-left: 1.2em; }
 {% if isolation.degraded %}<strong>{{ isolation.warning() }}</strong>{% endif %}</p>
 <p>{{ records|length }} submission(s):
 {% for status, count in statuses %}{{ count }} {{ status }}{% if not loop.last %}, {% endif %}{% endfor %}.
-Mean total of the graded ones: {{ "%.1f"|format(mean_total) }} of {{ possible|round(1) }}.</p>
+Mean total of the graded ones: {{ "%.1f"|format(mean_total) }} of {{ possible|round(1) }}.
+{% if measurements.total %}Accuracy checks: {{ measurements.reused }} of {{ measurements.total }}
+reused a stored measurement of the same training, the others trained.{% endif %}</p>
 <h2>Score distributions</h2>
 <div class="charts">
 {% for chart in charts %}
@@ -246,6 +248,18 @@ def class_faults(
     return (rows if counted else []), len(graded) - len(counted)
 
 
+def measurement_counts(records: list[dict]) -> dict[str, int]:
+    """How many accuracy checks in ``records`` ran (``total``) and how many of them reused a
+    stored measurement (``reused``) rather than training (``autograder.store``)."""
+    kinds = [
+        result.get("measurement")
+        for record in records
+        for result in record.get("tests", [])
+        if result.get("measurement")
+    ]
+    return {"total": len(kinds), "reused": kinds.count("reused")}
+
+
 def write_html_report(
     path: Path,
     config: AssignmentConfig,
@@ -278,6 +292,7 @@ def write_html_report(
         bar_width=BAR_WIDTH,
         faults=faults,
         unrecorded=unrecorded,
+        measurements=measurement_counts(records),
         failed=[record for record in records if record["status"] != GRADED],
     )
     write(path, html)

@@ -28,7 +28,9 @@ def graded_record(config, name: str, failing: dict[tuple[str, str], str]) -> dic
     (``(question, test) -> message``) and passing every other auto-graded test."""
     results = [
         grade.TestResult(question, test, 0 if (question, test) in failing else points, points,
-                         failing.get((question, test), ""), question_visibility(question)[test])
+                         failing.get((question, test), ""), question_visibility(question)[test],
+                         "reused" if test == "accuracy" and question != "q7" else
+                         "trained" if test == "accuracy" else None)
         for question, tests in config.points.items()
         if not config.is_manual(question)
         for test, points in tests.items()
@@ -105,6 +107,9 @@ def test_the_report_links_each_student_to_a_feedback_file_and_escapes_messages(
     for href, name in hrefs:  # each link opens that student's own feedback file
         assert f"Submission: {name}" in (tmp_path / href).read_text()
     assert "Nobody failed it." in section
+    assert "(hidden)" in section and "(visible)" in section  # each row's visibility
+    # 4 graded submissions x 4 accuracy tests, q7's trained: 12 of 16 reused
+    assert "Accuracy checks: 12 of 16\nreused a stored measurement" in html
 
 
 def test_a_large_class_shows_few_links_and_few_messages_per_test(config, tmp_path):
