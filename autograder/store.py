@@ -39,11 +39,17 @@ def default_folder() -> Path:
     return Path(platformdirs.user_cache_dir("rnnlab")) / "measurements"
 
 
-def user_store(config) -> Path:
+def user_store(config) -> Path | None:
     """The user's store for ``rnnlab grade FILE``, given the measurements of ``config``'s
-    build (``dist/measurements``) that it lacks."""
+    build (``dist/measurements``) that it lacks; None (every check trains, as with
+    ``--no-reuse``) when the cache folder cannot be written."""
     folder = default_folder()
-    MeasurementStore(folder).adopt(config.dist_dir / STORE_DIR)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        MeasurementStore(folder).adopt(config.dist_dir / STORE_DIR)
+    except OSError as error:
+        print(f"Not reusing measurements: cannot write {folder} ({error}).", flush=True)
+        return None
     return folder
 
 

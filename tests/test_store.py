@@ -188,3 +188,24 @@ def test_the_same_training_in_two_processes_measures_the_same(tmp_path):
         )  # fmt: skip
         measured.append(json.loads(run.stdout.splitlines()[-1]))
     assert measured[0] == measured[1]
+
+
+def test_an_unwritable_cache_grades_without_reuse(tmp_path, monkeypatch, capsys):
+    from autograder import store
+    from autograder.config import load_config
+
+    blocked = tmp_path / "file"
+    blocked.write_text("not a folder")
+    monkeypatch.setattr(store, "default_folder", lambda: blocked / "measurements")
+    assert store.user_store(load_config()) is None
+    assert "Not reusing measurements: cannot write" in capsys.readouterr().out
+
+
+def test_a_build_store_is_adopted_once(tmp_path):
+    build = MeasurementStore(tmp_path / "build")
+    build.put("ab" + "0" * 62, [0.5, 0.75])
+    user = MeasurementStore(tmp_path / "user")
+    assert user.adopt(tmp_path / "build") == 1
+    assert user.adopt(tmp_path / "build") == 0  # already there
+    assert user.get("ab" + "0" * 62) == [0.5, 0.75]
+    assert user.adopt(tmp_path / "no build") == 0
