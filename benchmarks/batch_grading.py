@@ -1,10 +1,18 @@
 """A class graded in one batch: wall time, time per submission, and the cost of resuming.
 
 Usage: python benchmarks/batch_grading.py [--solutions 4] [--untouched 4] [--corpus]
-       [--workers 0] [--timeout 120] [--profile grading] [--imdb generated]
+       [--variants N [--reference-share 0.8]] [--workers 0] [--timeout 120]
+       [--profile grading] [--imdb generated]
 Builds once into a temporary copy of the assignment, makes a class folder of solution and
 untouched notebooks (and, with --corpus, the faulty files of tests/submissions), grades it
 with `rnnlab grade CLASS -o OUT`, then runs the same command again to time a resume.
+
+With ``--variants N`` the class is instead N students drawn from the variant corpus
+(tests/variants): each answers each model question with the reference's builder (a share
+``--reference-share`` of the answers, as most students hand in the lab's architecture) or
+with one of the corpus's valid or wrong answers drawn at random (seed 0), and the class is
+graded twice, with ``--no-reuse`` and then reusing measurements (the build's and each
+other's), side by side.
 """
 
 from __future__ import annotations
@@ -22,6 +30,8 @@ from pathlib import Path
 from build_and_grade import scratch_assignment
 
 from autograder.config import load_config
+from autograder.questions import QUESTIONS, ModelQuestion
+from autograder.verify import DEFAULT_CORPUS, PRELUDE_FILE, load_corpus
 
 CORPUS = Path(__file__).resolve().parent.parent / "tests" / "submissions"
 
@@ -37,6 +47,38 @@ def make_class(dist: Path, folder: Path, args: argparse.Namespace) -> int:
     return sum(1 for path in folder.rglob("*") if path.is_file())
 
 
+def variant_class(folder: Path, students: int, reference_share: float) -> int:
+    """``students`` notebooks: the corpus prelude, then one cell per question of the corpus,
+    the reference's builder for a model question with probability ``reference_share`` and
+    otherwise a variant drawn at random (a count or demo question always gets a variant)."""
+    import random
+
+    import nbformat
+
+    from autograder.notebook import KERNELSPEC
+
+    rng = random.Random(0)
+    by_question: dict[str, list] = {}
+    for variant in load_corpus(DEFAULT_CORPUS):
+        by_question.setdefault(variant.question, []).append(variant)
+    prelude = (DEFAULT_CORPUS / PRELUDE_FILE).read_text()
+    folder.mkdir()
+    for index in range(students):
+        cells = [nbformat.v4.new_code_cell(prelude)]
+        for question, variants in sorted(by_question.items()):
+            spec = QUESTIONS[question]
+            if isinstance(spec, ModelQuestion) and rng.random() < reference_share:
+                builder = spec.builder
+                code = (f"from reference.{builder.module} import {builder.function}\n"
+                        f"{spec.variable} = {builder.function}()")  # fmt: skip
+            else:
+                code = rng.choice(variants).code
+            cells.append(nbformat.v4.new_code_cell(code))
+        notebook = nbformat.v4.new_notebook(cells=cells, metadata={"kernelspec": KERNELSPEC})
+        nbformat.write(notebook, folder / f"student_{index:02d}.ipynb")
+    return students
+
+
 def timed_batch(command: list[str]) -> float:
     started = time.perf_counter()
     subprocess.run(command, check=True, capture_output=True, text=True)
@@ -48,6 +90,8 @@ def main() -> None:
     parser.add_argument("--solutions", type=int, default=4)
     parser.add_argument("--untouched", type=int, default=4)
     parser.add_argument("--corpus", action="store_true")
+    parser.add_argument("--variants", type=int, default=0, help="N students from the corpus")
+    parser.add_argument("--reference-share", type=float, default=0.8)
     parser.add_argument("--workers", type=int, default=0, help="0: one per core")
     parser.add_argument("--timeout", type=float, default=120)
     parser.add_argument("--profile", default="grading")
@@ -56,6 +100,9 @@ def main() -> None:
     with scratch_assignment(args.profile, args.imdb) as (folder, rnnlab, options):
         print("building (once)...", flush=True)
         subprocess.run([*rnnlab, "build", *options], check=True, capture_output=True)
+        if args.variants:
+            compare_reuse(rnnlab, options, args)
+            return
         with tempfile.TemporaryDirectory() as scratch:
             klass, out = Path(scratch) / "class", Path(scratch) / "out"
             files = make_class(load_config(folder).dist_dir, klass, args)
@@ -78,6 +125,34 @@ def main() -> None:
             f"  {kind:<10} {len(seconds):3d} files, median {statistics.median(seconds):.0f} s each"
         )
     print(f"rerun with every result saved (resume): {resume:.1f} s")
+
+
+def compare_reuse(rnnlab: list[str], options: list[str], args: argparse.Namespace) -> None:
+    """Grade a class drawn from the corpus with ``--no-reuse``, then reusing measurements."""
+    with tempfile.TemporaryDirectory() as scratch:
+        klass = Path(scratch) / "class"
+        files = variant_class(klass, args.variants, args.reference_share)
+        walls = {}
+        for way, extra in (("--no-reuse", ["--no-reuse"]), ("reuse", [])):
+            out = Path(scratch) / f"out{len(walls)}"
+            command = [*rnnlab, "grade", str(klass), "-o", str(out), *options, *extra]
+            command += ["--workers", str(args.workers), "--timeout", str(args.timeout)]
+            print(f"grading {files} students ({way})...", flush=True)
+            walls[way] = timed_batch(command)
+            records = [json.loads(p.read_text()) for p in (out / "results").glob("*.json")]
+            kinds = Counter(
+                r["measurement"]
+                for record in records
+                for r in record.get("tests", [])
+                if r.get("measurement")
+            )
+            totals = sorted(record["total"] for record in records)
+            print(f"  {way}: {walls[way]:.0f} s; accuracy checks {dict(kinds)}; totals {totals}")
+    print(f"\nprofile {args.profile}, data {args.imdb}, {files} students")
+    print(
+        f"wall time --no-reuse {walls['--no-reuse']:.0f} s, reuse {walls['reuse']:.0f} s: "
+        f"{walls['--no-reuse'] / walls['reuse']:.2f}x"
+    )
 
 
 if __name__ == "__main__":
