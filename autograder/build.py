@@ -50,7 +50,7 @@ def warm_store(config: AssignmentConfig, settings: RunSettings) -> int:
     lost = [
         f"{r.question} ({r.test}): {r.message}" for r in report.results if r.points < r.max_points
     ]
-    if not report.graded or lost or report.auto_score < report.auto_possible:
+    if not report.graded or report.auto_score < report.auto_possible:
         details = "\n".join(lost) or f"{report.status}: {report.message}"
         raise BuildError(f"The grader does not give the solution full marks:\n{details}")
     return len(list(folder.glob("??/*.json")))

@@ -17,7 +17,7 @@ from .config import AssignmentConfig
 GRADING_PACKAGES_CODE = ("autograder", "reference")
 GRADING_MODULES = ("lab_support", "lab_checks", "lab_architecture", "lab_specs")
 # Packages whose version can change what a check measures or accepts.
-GRADING_PACKAGES = ("keras", "tensorflow-cpu", "tensorflow", "numpy", "otter-grader")
+GRADING_PACKAGES = ("keras", "tensorflow-cpu", "tensorflow", "jax", "numpy", "otter-grader")
 
 
 def grading_files() -> list[Path]:
@@ -55,7 +55,7 @@ def package_versions() -> dict[str, str]:
 def grading_digest(config: AssignmentConfig) -> str:
     """A 16-hex digest of what decides a submission's score besides the file and the run
     settings: the assignment's name, points and thresholds (calibrated ones included), the
-    grading code, and the versions of Keras, TensorFlow, NumPy and otter.
+    grading code, and the versions of Keras, TensorFlow (or JAX), NumPy and otter.
 
     A saved grade whose digest differs is stale: after a recalibration, a change of points,
     a fix to a check or an upgrade, the batch grades the file again.

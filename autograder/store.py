@@ -17,7 +17,6 @@ counts the CNN's weights differ in their last bits, so the key holds the thread 
 from __future__ import annotations
 
 import hashlib
-import importlib.metadata
 import json
 import os
 import shutil
@@ -26,6 +25,8 @@ from functools import cache
 from pathlib import Path
 
 import platformdirs
+
+from .digest import package_versions
 
 # Models' classes, whose config "name" is a name a user picks (as layers' are).
 MODEL_CLASSES = ("Sequential", "Functional", "Model")
@@ -158,15 +159,10 @@ def _threads() -> dict[str, int]:
 
 
 def _versions() -> dict[str, str]:
+    """Keras' backend and the grading packages' versions (``digest.package_versions``)."""
     import keras
 
-    versions = {"backend": keras.backend.backend()}
-    for name in ("keras", "tensorflow-cpu", "tensorflow", "jax", "numpy"):
-        try:
-            versions[name] = importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            continue
-    return versions
+    return {"backend": keras.backend.backend(), **package_versions()}
 
 
 class MeasurementStore:
@@ -204,7 +200,7 @@ class MeasurementStore:
     def _path(self, key: str) -> Path:
         return self.folder / key[:2] / f"{key}.json"
 
-    def get(self, key: str) -> list[float] | None:
+    def _read(self, key: str) -> list[float] | None:
         """The accuracies recorded under ``key``, or None (none, or an unreadable entry)."""
         try:
             accuracies = json.loads(self._path(key).read_text())["accuracies"]
@@ -214,7 +210,13 @@ class MeasurementStore:
             isinstance(value, float) for value in accuracies
         ):
             return None
-        self.last = "reused"
+        return accuracies
+
+    def get(self, key: str) -> list[float] | None:
+        """The accuracies recorded under ``key``, or None (none, or an unreadable entry)."""
+        accuracies = self._read(key)
+        if accuracies is not None:
+            self.last = "reused"
         return accuracies
 
     def adopt(self, other: Path) -> int:
@@ -232,9 +234,7 @@ class MeasurementStore:
     def put(self, key: str, accuracies: list[float]) -> None:
         """Record ``accuracies`` under ``key``, keeping a longer record already there."""
         self.last = "trained"
-        known = self.get(key) or []
-        self.last = "trained"
-        if len(known) > len(accuracies):
+        if len(self._read(key) or []) > len(accuracies):
             return
         path = self._path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
