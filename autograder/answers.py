@@ -43,6 +43,12 @@ def describe(value):
         value = value.item()  # a NumPy number such as np.int64(125501)
     if type(value) in (int, float, str):
         return {"kind": type(value).__name__, "value": value}
+    if type(value) in (tuple, list) and len(value) <= 16 and all(
+        type(size) is int or (type(size).__module__ == "numpy" and getattr(size, "shape", None) == ()
+                              and type(size.item()) is int)
+        for size in value
+    ):  # a shape such as (3, 3, 16), written by hand
+        return {"kind": "shape", "value": [int(size) for size in value]}
     return {"kind": "other", "type": type(value).__name__}
 
 
@@ -226,6 +232,11 @@ def _value(record: dict, name: str):
                 f"the exported {kind} holds an object of type `{type(value).__name__}`"
             )
         return value
+    if kind == "shape":
+        value = record.get("value")
+        if type(value) is not list or not all(type(size) is int for size in value):
+            raise AnswerRejected("the exported shape holds something other than whole numbers")
+        return tuple(value)
     if kind == "missing":
         raise AnswerRejected(f"`{name}` was never defined; run every cell before you submit")
     if kind == "other" and record.get("type") == "ellipsis":

@@ -1,4 +1,4 @@
-"""``rnnlab build``: reference + templates -> master notebook -> ``otter assign`` -> dist/."""
+"""``rnnlab build``: a lab's reference + template -> master notebook -> ``otter assign`` -> dist/."""
 
 from __future__ import annotations
 
@@ -12,11 +12,11 @@ import nbformat
 
 from .config import AssignmentConfig
 from .gradescope import ZIP_NAME, write_zip
-from .notebook import TEMPLATE_DIR, write_master_notebook
+from .lab import LIBRARY
+from .notebook import write_master_notebook
 from .settings import RunSettings
 from .store import STORE_DIR
 
-SHIPPED_MODULES = ("lab_support.py", "lab_checks.py", "lab_architecture.py", "lab_specs.py")
 FAILURE_MARKER = "Some autograder tests failed"
 
 
@@ -25,13 +25,24 @@ class BuildError(RuntimeError):
 
 
 def stage_build_folder(config: AssignmentConfig) -> Path:
-    """A fresh build/ folder with the master notebook and every file it ships with."""
+    """A fresh build/ folder with the master notebook and every file it ships with: the lab's
+    shipped modules and the toolkit's checking library (``labkit``), which they import."""
     shutil.rmtree(config.build_dir, ignore_errors=True)
     master = write_master_notebook(config, config.build_dir / config.notebook_name)
-    for module in SHIPPED_MODULES:
-        shutil.copy(TEMPLATE_DIR / module, config.build_dir / module)
+    for path in config.lab.shipped_files():
+        shutil.copy(path, config.build_dir / path.name)
+    shutil.copytree(
+        library_folder(), config.build_dir / LIBRARY, ignore=shutil.ignore_patterns("__pycache__")
+    )
     shutil.copy(config.folder / "requirements.txt", config.build_dir / "requirements.txt")
     return master
+
+
+def library_folder() -> Path:
+    """The installed ``labkit`` package's folder."""
+    import labkit
+
+    return Path(labkit.__file__).resolve().parent
 
 
 def warm_store(config: AssignmentConfig, settings: RunSettings) -> int:

@@ -1,7 +1,7 @@
 """``rnnlab calibrate``: accuracy thresholds from many seeded runs of the reference solution.
 
 Each run trains fresh copies of the reference models exactly as the hidden accuracy tests
-do (``lab_checks.imdb_accuracy`` / ``adder_accuracy``), only with another seed and always
+do (the lab's checks module's ``MEASUREMENTS``), only with another seed and always
 for the whole budget (a test stops as soon as its threshold is reached). The
 threshold for a question is a statistical lower bound of those accuracies (``RULE``), so
 the reference fails about 1 grading run in 100 or fewer; ``--validate`` measures that rate
@@ -29,7 +29,7 @@ import psutil
 from .config import CALIBRATION_FILE, AssignmentConfig
 from .digest import package_versions
 from .environment import available_cores, cores_each, with_threads
-from .settings import GENERATED, DataSource, RunSettings
+from .settings import DataSource, RunSettings
 
 Z_ONE_IN_A_HUNDRED = 2.326  # one-sided 1% point of the normal distribution
 Z_CONFIDENCE = 1.645  # one-sided 95% point
@@ -43,9 +43,6 @@ RULE = (
 )
 VALIDATION_SEED_OFFSET = 10_000
 WORKER_MEMORY_BYTES = int(1.5 * 2**30)
-# What a model that learned nothing scores, per kind of accuracy check: a coin flip for a
-# review; for the adder, guessing each answer position's most common character.
-CHANCE_LEVELS = {"imdb": 0.5, "adder": 0.317}
 
 
 @dataclass(frozen=True)
@@ -110,44 +107,41 @@ def _sigmoid(x: float) -> float:
     return 1 / (1 + math.exp(-x))
 
 
-def accuracy_questions(data: DataSource) -> list[str]:
-    """Questions with an accuracy test on this data source (the adder always uses generated data)."""
-    from .questions import QUESTIONS, ModelQuestion
+def accuracy_questions(config: AssignmentConfig, data: DataSource) -> list[str]:
+    """Questions with an accuracy test on this data source (a task that always trains on data
+    of one kind, only where the source has that kind)."""
+    from .questions import ModelQuestion
 
+    lab = config.lab
     return [
         name
-        for name, question in QUESTIONS.items()
+        for name, question in lab.questions.items()
         if isinstance(question, ModelQuestion)
         and question.accuracy_check
-        and (question.accuracy_check == "imdb" or data.kind == GENERATED)
+        and lab.data_kind(question.accuracy_check, data.kind) == data.kind
     ]
 
 
-def measure(questions: list[str], seed: int) -> dict[str, tuple[float, int]]:
+def measure(lab, questions: list[str], seed: int) -> dict[str, tuple[float, int]]:
     """Train the reference of each question once with ``seed``: ``{question: (accuracy, n)}``."""
-    import lab_checks
-
-    from .questions import QUESTIONS
-
     results = {}
     for name in questions:
-        question = QUESTIONS[name]
-        measure_accuracy = lab_checks.MEASUREMENTS[question.accuracy_check]
+        question = lab.questions[name]
+        measure_accuracy = lab.checks.MEASUREMENTS[question.accuracy_check]
         result = measure_accuracy(question.builder(), seed=seed, **question.training())
         results[name] = (result.accuracy, result.examples)
     return results
 
 
-def held_out_examples(questions: list[str], profile: str) -> dict[str, int]:
-    """How many held-out examples each question's accuracy is measured on, in this profile."""
-    import lab_checks
-    import lab_support
-
-    from .questions import QUESTIONS
-
-    reviews = lab_support.PROFILES[profile].test_reviews or 25_000
-    answers = lab_checks.FRESH_ADDITIONS * lab_support.ANSWER_LENGTH
-    return {q: reviews if QUESTIONS[q].accuracy_check == "imdb" else answers for q in questions}
+def held_out_examples(
+    config: AssignmentConfig, questions: list[str], profile: str
+) -> dict[str, int]:
+    """How many held-out examples each question's accuracy is measured on, in this profile
+    (the lab's ``held_out_examples(task, profile)``)."""
+    lab = config.lab
+    return {
+        q: lab.module.held_out_examples(lab.questions[q].accuracy_check, profile) for q in questions
+    }
 
 
 def default_workers() -> int:
@@ -157,7 +151,12 @@ def default_workers() -> int:
 
 
 def run_seeds(
-    questions: list[str], seeds: list[int], environment: dict, workers: int, progress
+    config: AssignmentConfig,
+    questions: list[str],
+    seeds: list[int],
+    environment: dict,
+    workers: int,
+    progress,
 ) -> dict[int, dict[str, tuple[float, int]]]:
     """Measure every seed in ``workers`` processes, each taking every ``workers``-th seed."""
     threads = cores_each(workers)
@@ -166,7 +165,7 @@ def run_seeds(
 
     def worker(share: list[int]) -> None:
         command = [
-            sys.executable, "-m", "autograder.calibrate", "--worker",
+            sys.executable, "-m", "autograder.calibrate", "--worker", "--lab", str(config.folder),
             "--questions", *questions, "--seeds", *map(str, share),
         ]  # fmt: skip
         with subprocess.Popen(
@@ -209,7 +208,7 @@ def _toml_value(value) -> str:
 
 
 def write_calibration(path: Path, tables: dict[str, dict]) -> None:
-    """Write ``{"grading.imdb": {key: value or {key: value}}}`` as TOML, tables in order."""
+    """Write ``{"grading.<data kind>": {key: value or {key: value}}}`` as TOML, tables in order."""
     lines = ["# Written by `rnnlab calibrate`; rerun it rather than editing by hand.", ""]
     for name, table in sorted(tables.items()):
         lines.append(f"[{name}]")
@@ -262,7 +261,7 @@ def calibrate(
     that did not help choose it.
     """
     profile, kind = settings.profile, settings.data.kind
-    questions = accuracy_questions(settings.data)
+    questions = accuracy_questions(config, settings.data)
     if only:
         unknown = sorted(set(only) - set(questions))
         if unknown:
@@ -273,15 +272,14 @@ def calibrate(
     environment = settings.environment()
     started = time.perf_counter()
     progress(f"Calibrating {', '.join(questions)}: {seeds} seeds, {workers} worker(s)...")
-    runs = run_seeds(questions, list(range(seeds)), environment, workers, progress)
-    from .questions import QUESTIONS
-
+    runs = run_seeds(config, questions, list(range(seeds)), environment, workers, progress)
+    tasks = config.lab.accuracy_tasks
     calibrations = [
         QuestionCalibration(
             q,
             [runs[s][q][0] for s in sorted(runs)],
             runs[0][q][1],
-            CHANCE_LEVELS[QUESTIONS[q].accuracy_check],
+            tasks[config.lab.questions[q].accuracy_check].chance,
         )
         for q in questions
     ]
@@ -304,7 +302,7 @@ def calibrate(
     if validate:
         progress(f"Validating on {validate} fresh seeds...")
         fresh = list(range(first_validation_seed, first_validation_seed + validate))
-        checks = run_seeds(questions, fresh, environment, workers, progress)
+        checks = run_seeds(config, questions, fresh, environment, workers, progress)
         below = {
             c.question: sum(checks[s][c.question][0] < c.threshold for s in fresh)
             for c in calibrations
@@ -323,7 +321,9 @@ def calibrate(
     if only:
         recorded = tables.get(f"{profile}.{kind}", {})
         table = merged(
-            recorded, table, held_out_examples(accuracy_questions(settings.data), profile)
+            recorded,
+            table,
+            held_out_examples(config, accuracy_questions(config, settings.data), profile),
         )
     tables[f"{profile}.{kind}"] = table
     write_calibration(path, tables)
@@ -375,7 +375,7 @@ def rederive(config: AssignmentConfig, *, settings: RunSettings) -> dict:
     if not recorded:
         raise ValueError(f"{path} has no [{profile}.{kind}] table to re-derive.")
     fresh = {"rule": RULE, "thresholds": {}, "accuracies": {}}
-    examples = held_out_examples(list(recorded["accuracies"]), profile)
+    examples = held_out_examples(config, list(recorded["accuracies"]), profile)
     tables[f"{profile}.{kind}"] = merged(recorded, fresh, examples)
     write_calibration(path, tables)
     return tables[f"{profile}.{kind}"]
@@ -385,12 +385,16 @@ def worker_main(argv: list[str]) -> int:
     """One calibration worker: a JSON line per seed on stdout."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--worker", action="store_true")
+    parser.add_argument("--lab", type=Path, required=True)
     parser.add_argument("--questions", nargs="+", required=True)
     parser.add_argument("--seeds", nargs="+", type=int, required=True)
     args = parser.parse_args(argv)
+    from .lab import load_lab
+
+    lab = load_lab(args.lab)
     for seed in args.seeds:
         started = time.perf_counter()
-        results = measure(args.questions, seed)
+        results = measure(lab, args.questions, seed)
         line = {"seed": seed, "results": results, "seconds": time.perf_counter() - started}
         print(json.dumps(line), flush=True)
     return 0

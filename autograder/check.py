@@ -4,7 +4,7 @@ Run as ``python -m autograder.check ANSWERS RESULTS --assignment DIR --questions
 [--store DIR]``; with ``--store``, accuracy checks reuse and record measurements there
 (``autograder.store``).
 It rebuilds each answer from data (``autograder.answers``), runs each question's tests (the
-same ``lab_checks`` calls the notebook's otter tests make) and appends one JSON line per
+same calls of the lab's checks module the notebook's otter tests make) and appends one JSON line per
 event to RESULTS as it goes, so a crash loses at most the question being checked.
 """
 
@@ -23,22 +23,22 @@ from .questions import answer_names, question_tests
 
 def run_test(code: str, answers: dict) -> tuple[bool, str]:
     """Run one test's code with the answers as its only variables."""
-    import lab_checks
+    from labkit.checks import CheckFailed
 
     try:
         exec(code, {"__builtins__": __builtins__, **answers})  # our own generated test code
-    except lab_checks.CheckFailed as failure:
+    except CheckFailed as failure:
         return False, str(failure)
     except Exception as error:
         return False, f"The check could not run on this answer ({type(error).__name__}: {error})."
     return True, ""
 
 
-def unreadable_answer(name: str, answers: dict) -> str | None:
+def unreadable_answer(name: str, answers: dict, config) -> str | None:
     """Why question ``name``'s answers could not be read, or None when they all could."""
     reasons = [
         answer.reason if f"`{variable}`" in answer.reason else f"`{variable}`: {answer.reason}"
-        for variable in answer_names(name)
+        for variable in answer_names(name, config)
         if isinstance(answer := answers.get(variable), Unreadable)
     ]
     return "Your answer could not be read: " + "; ".join(reasons) if reasons else None
@@ -53,8 +53,8 @@ def check_question(name: str, config, records: dict, emit, store=None) -> None:
     """
     emit({"event": "start", "question": name})
     started = time.perf_counter()
-    answers = rebuild_answers(records, answer_names(name))
-    unreadable = unreadable_answer(name, answers)
+    answers = rebuild_answers(records, answer_names(name, config))
+    unreadable = unreadable_answer(name, answers, config)
     for test in question_tests(name, config):
         if store is not None:
             store.last = None
@@ -86,16 +86,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--questions", nargs="+", required=True)
     parser.add_argument("--store", type=Path, help="folder of measurements to reuse and add to")
     args = parser.parse_args(argv)
+    config = load_config(args.assignment)
     store = None
     if args.store:
-        import lab_checks
+        import labkit.checks
 
         from .store import MeasurementStore
 
-        store = lab_checks.MEASUREMENT_STORE = MeasurementStore(args.store)
+        store = labkit.checks.MEASUREMENT_STORE = MeasurementStore(args.store, config.lab)
 
-    config = load_config(args.assignment)
-    names = sorted({variable for question in args.questions for variable in answer_names(question)})
+    names = sorted(
+        {variable for question in args.questions for variable in answer_names(question, config)}
+    )
     records = last_records(args.answers, names)  # read once; models rebuilt per question
     with open(args.results, "x") as results:  # a file planted beforehand is refused
 

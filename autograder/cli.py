@@ -1,5 +1,6 @@
 """The ``rnnlab`` command: ``build`` an assignment, ``grade`` a submission, ``verify-tests``
-that prove the tests right, ``calibrate`` accuracy thresholds."""
+that prove the tests right, ``calibrate`` accuracy thresholds; ``labs`` lists the labs and
+``new-lab`` starts one."""
 
 from __future__ import annotations
 
@@ -9,32 +10,27 @@ import sys
 from pathlib import Path
 
 from .calibrate import VALIDATION_SEED_OFFSET
-from .config import DEFAULT_ASSIGNMENT, DEFAULT_CORPUS, load_config
+from .config import AssignmentConfig, load_config
 from .environment import available_cores
+from .lab import LabError
 from .limits import DEFAULT_MEMORY_GIB
-from .settings import GENERATED, PROFILE_NAMES, DataSource, RunSettings
-
-
-def data_source(text: str) -> DataSource:
-    """``--imdb``'s value, or argparse's error with our sentence on why it is refused."""
-    try:
-        return DataSource.parse(text)
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(str(error)) from error
+from .settings import RunSettings
 
 
 def _add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--assignment", type=Path, default=DEFAULT_ASSIGNMENT,
-        help="assignment folder holding assignment.toml (default: %(default)s)",
+        "--lab", "--assignment", dest="lab", metavar="PATH|NAME",
+        help="the lab: its folder, or a name from `rnnlab labs` (default: the worked example)",
     )  # fmt: skip
     parser.add_argument(
-        "--profile", choices=PROFILE_NAMES, default="grading",
-        help="training budget for the runs that execute notebooks (default: %(default)s)",
+        "--profile", default="grading",
+        help="training budget for the runs that execute notebooks: one of the lab's profiles "
+        "(default: %(default)s)",
     )  # fmt: skip
     parser.add_argument(
-        "--imdb", type=data_source, default=DataSource(GENERATED),
-        help="IMDB data: 'generated' (offline, default), 'keras' (download) or a path to imdb.npz",
+        "--data",
+        help="the lab's data source: one of its named sources or a path to a data file "
+        "(default: the lab's own default, offline)",
     )  # fmt: skip
 
 
@@ -44,21 +40,28 @@ def _add_corpus(parser: argparse.ArgumentParser) -> None:
         help="variant notebooks graded at once (default: %(default)s)",
     )  # fmt: skip
     parser.add_argument(
-        "--corpus", type=Path, default=DEFAULT_CORPUS,
-        help="folder of variant files (*.toml) and prelude.py (default: %(default)s)",
+        "--corpus", type=Path,
+        help="folder of variant files (*.toml) and prelude.py (default: the lab's variants/)",
     )  # fmt: skip
 
 
-def run_settings(args: argparse.Namespace) -> RunSettings:
-    """The ``--profile`` and ``--imdb`` given, as one value."""
-    return RunSettings(args.profile, args.imdb)
+def lab_config(args: argparse.Namespace) -> AssignmentConfig:
+    """The config of the lab ``--lab`` names (an installed lab is copied here first)."""
+    from .labs import resolve_lab
+
+    return load_config(resolve_lab(args.lab))
+
+
+def run_settings(args: argparse.Namespace, config: AssignmentConfig) -> RunSettings:
+    """The ``--profile`` and ``--data`` given, as one value for the lab."""
+    return RunSettings.of(args.profile, args.data or config.lab.data.default, config.lab)
 
 
 def build_main(args: argparse.Namespace) -> None:
     from .build import build
 
-    config = load_config(args.assignment)
-    build(config, run_settings(args))
+    config = lab_config(args)
+    build(config, run_settings(args, config))
     if args.verify:
         verify_main(args)
 
@@ -66,10 +69,11 @@ def build_main(args: argparse.Namespace) -> None:
 def verify_main(args: argparse.Namespace) -> None:
     from .verify import table, verify
 
-    config = load_config(args.assignment)
-    settings = run_settings(args)
-    print(f"Grading the variant corpus in {args.corpus} ({settings})...", flush=True)
-    results = verify(config, args.corpus, settings=settings, workers=args.workers)
+    config = lab_config(args)
+    settings = run_settings(args, config)
+    corpus = args.corpus or config.lab.variants_dir
+    print(f"Grading the variant corpus in {corpus} ({settings})...", flush=True)
+    results = verify(config, corpus, settings=settings, workers=args.workers)
     print(table(results))
     if not all(result.as_expected for result in results):
         raise RuntimeError("some variants were graded wrongly (marked WRONG above)")
@@ -84,10 +88,10 @@ def grade_main(args: argparse.Namespace) -> None:
     from .grade import check_submission_path, grade
     from .store import user_store
 
-    config = load_config(args.assignment)
+    config = lab_config(args)
     submission = args.submissions[0]
     check_submission_path(submission)
-    settings = run_settings(args)
+    settings = run_settings(args, config)
     print(f"Grading {submission} ({settings})...", flush=True)
     report = grade(
         config,
@@ -111,11 +115,12 @@ def grade_class_main(args: argparse.Namespace) -> None:
 
     if not args.out:
         raise ValueError("grading a folder or several files needs -o OUT, the results folder")
+    config = lab_config(args)
     records = grade_class(
-        load_config(args.assignment),
+        config,
         args.submissions,
         args.out,
-        settings=run_settings(args),
+        settings=run_settings(args, config),
         timeout=args.timeout,
         memory=int(args.memory * 2**30),
         workers=args.workers or available_cores(),
@@ -130,19 +135,38 @@ def grade_class_main(args: argparse.Namespace) -> None:
 def calibrate_main(args: argparse.Namespace) -> None:
     from .calibrate import calibrate, default_workers, rederive
 
-    config = load_config(args.assignment)
+    config = lab_config(args)
     if args.rederive:
-        table = rederive(config, settings=run_settings(args))
+        table = rederive(config, settings=run_settings(args, config))
         print(f"Re-derived thresholds under the current rule: {table['thresholds']}")
         return
     calibrate(
         config,
-        settings=run_settings(args),
+        settings=run_settings(args, config),
         seeds=args.seeds,
         validate=args.validate,
         workers=args.workers or default_workers(),
         only=args.questions,
         first_validation_seed=args.first_validation_seed,
+    )
+
+
+def labs_main(args: argparse.Namespace) -> None:
+    """List the labs ``--lab`` can name."""
+    from .labs import available_labs, default_lab
+
+    for name, (folder, where) in available_labs().items():
+        mark = " (default)" if name == default_lab() else ""
+        print(f"{name}{mark}  [{where}]  {folder}")
+
+
+def new_lab_main(args: argparse.Namespace) -> None:
+    """Start a lab from a copy of another (the small digits lab unless ``--from`` says)."""
+    from .labs import new_lab
+
+    folder = new_lab(args.name, args.source)
+    print(
+        f"Created the lab {args.name!r} in {folder}; build it with `rnnlab build --lab {folder}`."
     )
 
 
@@ -250,6 +274,19 @@ def parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     _add_common(grade_parser)
     grade_parser.set_defaults(run=grade_main)
+
+    labs_parser = verbs.add_parser("labs", help="list the labs installed and in ./assignments")
+    labs_parser.set_defaults(run=labs_main)
+
+    new_parser = verbs.add_parser(
+        "new-lab", help="start a new lab in ./assignments/NAME from a copy of an existing one"
+    )
+    new_parser.add_argument("name", help="the new lab's name (letters, digits and _)")
+    new_parser.add_argument(
+        "--from", dest="source", default=None, metavar="PATH|NAME",
+        help="the lab to copy (default: the installed labs' starting point)",
+    )  # fmt: skip
+    new_parser.set_defaults(run=new_lab_main)
     return main_parser
 
 
@@ -258,7 +295,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         args.run(args)
-    except (RuntimeError, FileNotFoundError, ValueError) as error:
+    except (RuntimeError, FileNotFoundError, ValueError, LabError) as error:
         print(f"rnnlab {args.verb}: {error}", file=sys.stderr)
         return 1
     return 0

@@ -6,9 +6,6 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-ASSIGNMENTS_DIR = Path(__file__).resolve().parent.parent / "assignments"
-DEFAULT_ASSIGNMENT = ASSIGNMENTS_DIR / "rnn_lab"
-DEFAULT_CORPUS = ASSIGNMENTS_DIR.parent / "tests" / "variants"  # for `rnnlab verify-tests`
 CONFIG_FILE = "assignment.toml"
 CALIBRATION_FILE = "calibration.toml"  # written by `rnnlab calibrate`
 
@@ -22,6 +19,13 @@ class AssignmentConfig:
     title: str
     points: dict[str, dict[str, float]]  # question -> test name (or "manual") -> points
     thresholds: dict[str, dict[str, dict[str, float]]]  # profile -> data kind -> question -> value
+
+    @property
+    def lab(self):
+        """The lab this config belongs to (``autograder.lab``), loaded once per folder."""
+        from .lab import load_lab
+
+        return load_lab(self.folder)
 
     @property
     def build_dir(self) -> Path:
@@ -72,7 +76,7 @@ def _merged_thresholds(configured: dict, calibration_path: Path) -> dict:
     return thresholds
 
 
-def load_config(folder: Path = DEFAULT_ASSIGNMENT) -> AssignmentConfig:
+def load_config(folder: Path) -> AssignmentConfig:
     """Read ``<folder>/assignment.toml`` (and its calibration); a malformed file is a clear error."""
     path = Path(folder) / CONFIG_FILE
     if not path.is_file():

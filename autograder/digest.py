@@ -11,31 +11,32 @@ from pathlib import Path
 
 from .config import AssignmentConfig
 
-# Code that runs when a notebook is graded: the toolkit, the reference builders and the
-# modules shipped next to the notebook (which hold the checks). Found where Python imports
-# them from, so that an installed wheel is covered as well as a source tree.
-GRADING_PACKAGES_CODE = ("autograder", "reference")
-GRADING_MODULES = ("lab_support", "lab_checks", "lab_architecture", "lab_specs")
+# Code that runs when a notebook is graded: the toolkit and its checking library, found where
+# Python imports them from (so that an installed wheel is covered as well as a source tree),
+# and the lab's own code (``Lab.code_files``: its questions, reference builders and shipped
+# modules, which hold the checks).
+GRADING_PACKAGES_CODE = ("autograder", "labkit")
 # Packages whose version can change what a check measures or accepts.
 GRADING_PACKAGES = ("keras", "tensorflow-cpu", "tensorflow", "jax", "numpy", "otter-grader")
 
 
-def grading_files() -> list[Path]:
-    """The ``.py`` files of ``GRADING_PACKAGES_CODE`` and ``GRADING_MODULES``, found without
-    importing them."""
+def grading_files(lab_folder: Path) -> list[Path]:
+    """The ``.py`` files of ``GRADING_PACKAGES_CODE``, found without importing them, and the
+    code files of the lab in ``lab_folder``."""
+    from .lab import load_lab
+
     files = []
     for package in GRADING_PACKAGES_CODE:
         spec = importlib.util.find_spec(package)
         files += sorted(Path(spec.origin).parent.rglob("*.py"))
-    files += [Path(importlib.util.find_spec(module).origin) for module in GRADING_MODULES]
-    return files
+    return files + load_lab(lab_folder).code_files()
 
 
 @cache
-def code_digest() -> str:
+def code_digest(lab_folder: Path) -> str:
     """SHA-256 of the grading code: each file's name and contents, in a fixed order."""
     digest = hashlib.sha256()
-    for path in grading_files():
+    for path in grading_files(lab_folder):
         digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
 
@@ -64,7 +65,7 @@ def grading_digest(config: AssignmentConfig) -> str:
         "assignment": config.name,
         "points": config.points,
         "thresholds": config.thresholds,
-        "code": code_digest(),
+        "code": code_digest(config.folder),
         "packages": package_versions(),
     }
     text = json.dumps(decided_by, sort_keys=True)

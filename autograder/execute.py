@@ -1,6 +1,7 @@
 """Phase 1 (untrusted): run a submission in a sandbox and export its answers as data.
 
-The sandbox is a fresh temporary folder holding only the notebook and ``lab_support.py``.
+The sandbox is a fresh temporary folder holding only the notebook and the lab's support files
+(``Lab.sandbox_files``).
 The notebook runs at the strongest isolation level this machine really allows
 (``autograder.isolation``): a user id of its own (no account, no other process or file uses
 it, so notebooks graded side by side cannot reach each other's folders), with namespaces of
@@ -45,14 +46,17 @@ class _PublicChecksOff:
 
 
 grader = _PublicChecksOff()
-
-try:  # a grading run trains nothing in the notebook: the checker trains its own copies
+'''
+# Added to the stub when the profile trains nothing in the notebook: the checker trains its
+# own copies, so the notebook's own training is cut to a token (autograder.notebook_training).
+LIMIT_TRAINING = """
+try:
     import autograder.notebook_training as _rnnlab_training
 
-    _rnnlab_training.limit_when_grading()
+    _rnnlab_training.limit_training_now()
 except Exception as _rnnlab_error:  # never break a student's notebook over it
     print(f"[grader] training not limited: {_rnnlab_error!r}")
-'''
+"""
 
 
 @dataclass(frozen=True)
@@ -67,7 +71,9 @@ class Execution:
     stopped_cells: tuple[str, ...] = ()  # a sentence per cell the per-cell limit interrupted
 
 
-def prepare_notebook(notebook: nbformat.NotebookNode, names: list[str]) -> nbformat.NotebookNode:
+def prepare_notebook(
+    notebook: nbformat.NotebookNode, names: list[str], limit_training: bool = False
+) -> nbformat.NotebookNode:
     """Python 3 kernel, no stale outputs or widgets, otter's cells neutralised; after each
     cell that names an answer, an export of the answers it names (so a later cell that hangs
     or kills the kernel costs none of them), and at the end an export of all; in the current
@@ -83,7 +89,7 @@ def prepare_notebook(notebook: nbformat.NotebookNode, names: list[str]) -> nbfor
         "language": "python",
     }
     notebook.metadata.pop("widgets", None)
-    cells = [nbformat.v4.new_code_cell(GRADER_STUB)]
+    cells = [nbformat.v4.new_code_cell(GRADER_STUB + (LIMIT_TRAINING if limit_training else ""))]
     for position, cell in enumerate(notebook.cells, start=1):
         cell.setdefault("metadata", {})["rnnlab"] = {"cell": position}
         if cell.cell_type != "code":
@@ -106,7 +112,7 @@ def prepare_notebook(notebook: nbformat.NotebookNode, names: list[str]) -> nbfor
 def sandbox_environment(folder: Path, settings: RunSettings) -> dict[str, str]:
     """Only what the notebook needs; every cache and config folder points into the sandbox."""
     base = settings.environment()
-    keep = ("RNNLAB_PROFILE", "RNNLAB_IMDB", "TF_CPP_MIN_LOG_LEVEL")
+    keep = (*settings.variables, "TF_CPP_MIN_LOG_LEVEL")
     return {**{key: base[key] for key in keep if key in base}, **minimal_environment(folder)}
 
 
@@ -122,14 +128,16 @@ def execute(
     timeout: float,
     memory: int,
     cell_timeout: float | None = None,
+    limit_training: bool = False,
 ) -> Execution:
     """Run ``notebook`` in a fresh sandbox at ``isolation``'s level (``isolation.probe``) and
     copy its answers file to ``output_dir``. ``hidden`` are the folders it must not reach.
 
     ``timeout`` (seconds) and ``memory`` (bytes, the whole process tree) bound the whole run;
     a cell running longer than ``cell_timeout`` seconds is interrupted and the next one runs.
+    ``limit_training``: cut the notebook's own training to a token (the profile trains none).
     """
-    notebook = prepare_notebook(notebook, names)
+    notebook = prepare_notebook(notebook, names, limit_training)
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="rnnlab-sandbox-") as scratch:
         folder = Path(scratch)

@@ -17,15 +17,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import lab_support
-
 from .answers import ANSWERS_FILE
 from .config import AssignmentConfig
 from .environment import available_cores, cores_each, with_threads
 from .execute import GRADER_ERROR, Execution, execute
 from .isolation import Isolation, probe
 from .limits import CELL_TIMEOUT_SECONDS, DEFAULT_MEMORY_GIB, PHASE_TIMEOUT_SECONDS, supervise
-from .questions import QUESTIONS, answer_names, question_visibility
+from .questions import answer_names, question_visibility
 from .settings import RunSettings
 from .submission import InvalidSubmission, find_in_folder, read_submission
 from .written import written_answers
@@ -161,7 +159,7 @@ def wrong_assignment(notebook, config: AssignmentConfig) -> str | None:
             None if name == config.name else f"It is a notebook of {name!r}, not {config.name!r}."
         )
     code = "\n".join(cell.source for cell in notebook.cells if cell.cell_type == "code")
-    variables = sorted({v for q in auto_questions(config) for v in answer_names(q)})
+    variables = sorted({v for q in auto_questions(config) for v in answer_names(q, config)})
     if any(re.search(rf"\b{variable}\b", code) for variable in variables):
         return None
     return (
@@ -176,18 +174,19 @@ def default_checkers() -> int:
     return available_cores()
 
 
-def checker_shares(questions: list[str], checkers: int) -> list[list[str]]:
+def checker_shares(questions: list[str], checkers: int, table: dict) -> list[list[str]]:
     """Deal the questions that train a model so that each checker trains about as long: the
     longest first, each to the checker with the least so far. The rest go to the first
-    checker, ahead of its training; each share stays in notebook order."""
-    training = [q for q in questions if getattr(QUESTIONS[q], "accuracy_check", None)]
+    checker, ahead of its training; each share stays in notebook order. ``table``: the lab's
+    questions by name."""
+    training = [q for q in questions if getattr(table[q], "accuracy_check", None)]
     count = max(1, min(checkers, len(training)))
     shares: list[list[str]] = [[] for _ in range(count)]
     loads = [0.0] * count
-    for question in sorted(training, key=lambda q: -QUESTIONS[q].check_seconds):
+    for question in sorted(training, key=lambda q: -table[q].check_seconds):
         lightest = loads.index(min(loads))
         shares[lightest].append(question)
-        loads[lightest] += QUESTIONS[question].check_seconds
+        loads[lightest] += table[question].check_seconds
     shares = [sorted(share, key=training.index) for share in shares]
     shares[0] = [q for q in questions if q not in training] + shares[0]
     return shares
@@ -209,7 +208,7 @@ class CheckPhase:
     def run(self, checkers: int) -> list[TestResult]:
         """Check every auto-graded question, ``checkers`` processes at once."""
         questions = auto_questions(self.config)
-        shares = checker_shares(questions, checkers)
+        shares = checker_shares(questions, checkers, self.config.lab.questions)
         environment = with_threads(self.environment, cores_each(len(shares)))
         self.deadline = time.monotonic() + self.timeout
         logs = Path(tempfile.mkdtemp(prefix="checks-", dir=self.work))  # made after the run
@@ -253,7 +252,7 @@ class CheckPhase:
                     points if e["passed"] is True else 0,
                     points,
                     e["message"],
-                    question_visibility(e["question"])[e["test"]],
+                    question_visibility(e["question"], config)[e["test"]],
                     e.get("measurement"),
                 )
                 for e in events
@@ -271,7 +270,7 @@ class CheckPhase:
                 results += [
                     TestResult(question, test, 0, points, message, hidden)
                     for test, points in config.points[question].items()
-                    for hidden in [question_visibility(question).get(test, False)]
+                    for hidden in [question_visibility(question, config).get(test, False)]
                 ]
             remaining = [question for question in remaining if question != failed] if failed else []
         return results
@@ -349,7 +348,9 @@ def grade(
         return _report(config, submission, ("invalid-file", str(error), "not run"), [])
     if mismatch := wrong_assignment(notebook, config):
         return _report(config, submission, ("wrong-assignment", mismatch, "not run"), [])
-    names = sorted({name for question in auto_questions(config) for name in answer_names(question)})
+    names = sorted(
+        {name for question in auto_questions(config) for name in answer_names(question, config)}
+    )
     if store is not None:
         store = Path(store).resolve()
         store.mkdir(parents=True, exist_ok=True)
@@ -362,7 +363,8 @@ def grade(
         execution: Execution = execute(
             notebook,
             names,
-            support_files=[Path(lab_support.__file__)],
+            support_files=config.lab.sandbox_files(),
+            limit_training=config.lab.profiles[settings.profile].notebook_epochs == 0,
             hidden=[config.folder, work, *hide],
             output_dir=work,
             isolation=isolation,

@@ -6,8 +6,8 @@ the image, then for each submission runs ``run_autograder``, which calls
 ``/autograder/results/results.json`` in Gradescope's format.
 
 Everything that needs the network happens in ``setup.sh``: installing the grader with every
-package pinned to the versions the build used, and fetching the real IMDB reviews (checked
-against their checksum) when the assignment grades on them. Grading itself needs no network.
+package pinned to the versions the build used, and fetching the lab's data file (checked
+against its checksum) when the assignment grades on one. Grading itself needs no network.
 """
 
 from __future__ import annotations
@@ -19,17 +19,16 @@ import sys
 import zipfile
 from pathlib import Path
 
-import lab_support
-
-from .config import CALIBRATION_FILE, CONFIG_FILE, AssignmentConfig, load_config
+from .config import AssignmentConfig, load_config
 from .grade import GradeReport, grade
+from .labs import NOT_COPIED
 from .pins import pins
-from .settings import GENERATED, DataSource, RunSettings
+from .settings import DataSource, RunSettings
 from .store import STORE_DIR
 from .submission import InvalidSubmission, find_in_folder
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-PACKAGE_DIRS = ("autograder", "reference", "student_template")
+PACKAGE_DIRS = ("autograder", "labkit", "assignments")  # what pyproject.toml installs
 ZIP_NAME = "gradescope_autograder.zip"
 ASSIGNMENT_DIR = "assignment"
 HIDDEN_VISIBILITY = "after_published"
@@ -38,7 +37,7 @@ ISOLATION_TEST = "grader (isolation)"  # staff only: how the notebook was isolat
 # recommended 10-minute limit and an endless loop still gets its results.json written.
 GRADESCOPE_PHASE_SECONDS = 240.0
 
-DATA_FILE = "data/imdb.npz"  # under the Gradescope root, readable by the sandboxed notebook
+DATA_DIR = "data"  # under the Gradescope root, readable by the sandboxed notebook
 CONSTRAINTS = "constraints.txt"
 
 SETUP_SH = """\
@@ -66,74 +65,97 @@ RUN_AUTOGRADER = """\
 # Runs for every submission: two-phase grading, results in $ROOT/results/results.json.
 ROOT="${AUTOGRADER_ROOT:-/autograder}"
 exec "${AUTOGRADER_PYTHON:-$ROOT/venv/bin/python}" -m autograder.gradescope --root "$ROOT" \\
-    --imdb "__IMDB__"
+    --data "__DATA_SOURCE__"
 """
 
-FETCH_GENERATED = """\
+FETCH_NOTHING = """\
 #!/usr/bin/env bash
-# This assignment grades on generated reviews: there is nothing to fetch.
+# This assignment grades on data the lab makes or ships itself: there is nothing to fetch.
 """
 
 FETCH_DATA = """\
 #!/usr/bin/env bash
-# The IMDB reviews the thresholds were calibrated on, checked against their checksum.
+# The data file the thresholds were calibrated on, checked against its checksum.
 set -euo pipefail
 ROOT="${AUTOGRADER_ROOT:-/autograder}"
 mkdir -p "$ROOT/data"
 __GET__
 echo "__SHA256__  $ROOT/__DATA__" | sha256sum --check --quiet || {
-    echo "The IMDB file does not match the one the assignment was built with." >&2; exit 1; }
+    echo "The data file does not match the one the assignment was built with." >&2; exit 1; }
 chmod -R a+rX "$ROOT/data"
 """
 GET_BUNDLED = 'cp "$ROOT/source/__DATA__" "$ROOT/__DATA__"'
 GET_DOWNLOAD = 'curl -fsSL --retry 3 -o "$ROOT/__DATA__" "__ORIGIN__"'
 
 
+def data_file(config: AssignmentConfig, data: DataSource) -> str | None:
+    """Where grading reads ``data`` under the Gradescope root, or None when it reads no file
+    (a source the lab makes itself)."""
+    download = config.lab.data.download
+    if data.path is not None:
+        return f"{DATA_DIR}/{data.path.name}"
+    if download is not None and data.name == download.source:
+        return f"{DATA_DIR}/{download.file_name}"
+    return None
+
+
 def write_zip(config: AssignmentConfig, destination: Path, data: DataSource) -> Path:
     """Our own autograder zip, to Gradescope's specification (setup.sh, run_autograder).
 
-    ``data`` is what grading uses: ``generated``, ``keras`` (downloaded by setup.sh) or a
-    local copy of imdb.npz (carried in the zip).
+    ``data`` is what grading uses: a source the lab makes itself, one that setup.sh
+    downloads (the lab's ``DataOptions.download``) or a local file (carried in the zip). The
+    zip holds the toolkit and every installed lab as a package, and the lab itself (without
+    its build output) in ``source/assignment``.
     """
-    grading_data = GENERATED if data.name == GENERATED else f"$ROOT/{DATA_FILE}"
+    file = data_file(config, data)
     destination.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(destination, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr(_executable("setup.sh"), SETUP_SH)
+        grading_data = f"$ROOT/{file}" if file else data.name
         archive.writestr(
-            _executable("run_autograder"), RUN_AUTOGRADER.replace("__IMDB__", grading_data)
+            _executable("run_autograder"), RUN_AUTOGRADER.replace("__DATA_SOURCE__", grading_data)
         )
-        archive.writestr(_executable("fetch_data.sh"), fetch_data_script(data))
+        archive.writestr(_executable("fetch_data.sh"), fetch_data_script(config, data))
         if data.path is not None:
-            archive.write(data.path, DATA_FILE)
+            archive.write(data.path, file)
         archive.writestr(CONSTRAINTS, pins().constraints_txt())
         archive.write(PROJECT_ROOT / "pyproject.toml", "rnnlab/pyproject.toml")
         archive.write(PROJECT_ROOT / "README.md", "rnnlab/README.md")
         for folder in PACKAGE_DIRS:
-            for path in sorted((PROJECT_ROOT / folder).rglob("*")):
-                if path.is_file() and "__pycache__" not in path.parts:
-                    archive.write(path, f"rnnlab/{path.relative_to(PROJECT_ROOT)}")
+            for path in _files(PROJECT_ROOT / folder):
+                archive.write(path, f"rnnlab/{path.relative_to(PROJECT_ROOT)}")
         for path in sorted((config.dist_dir / STORE_DIR).glob("??/*.json")):
             archive.write(path, f"{STORE_DIR}/{path.parent.name}/{path.name}")
-        for name in (CONFIG_FILE, CALIBRATION_FILE, "requirements.txt"):
-            if (config.folder / name).is_file():
-                archive.write(config.folder / name, f"{ASSIGNMENT_DIR}/{name}")
+        for path in _files(config.folder):
+            archive.write(path, f"{ASSIGNMENT_DIR}/{path.relative_to(config.folder)}")
     return destination
 
 
-def fetch_data_script(data: DataSource) -> str:
-    """The setup step that puts the reviews where grading reads them, checksum checked."""
-    if data.name == GENERATED:
-        return FETCH_GENERATED
-    if data.path is None:  # keras
-        get = GET_DOWNLOAD.replace("__ORIGIN__", lab_support.IMDB_ORIGIN)
-        digest = lab_support.IMDB_SHA256
+def _files(folder: Path) -> list[Path]:
+    """The files under ``folder`` but not in build output or caches."""
+    return [
+        path
+        for path in sorted(folder.rglob("*"))
+        if path.is_file() and not set(NOT_COPIED) & set(path.relative_to(folder).parts)
+    ]
+
+
+def fetch_data_script(config: AssignmentConfig, data: DataSource) -> str:
+    """The setup step that puts the data file where grading reads it, checksum checked."""
+    file = data_file(config, data)
+    if file is None:
+        return FETCH_NOTHING
+    if data.path is None:
+        download = config.lab.data.download
+        get = GET_DOWNLOAD.replace("__ORIGIN__", download.origin)
+        digest = download.sha256
     else:
         path = data.path
         if not path.is_file():
-            raise FileNotFoundError(f"No IMDB file at {path} to put in the Gradescope zip.")
+            raise FileNotFoundError(f"No data file at {path} to put in the Gradescope zip.")
         get, digest = GET_BUNDLED, hashlib.sha256(path.read_bytes()).hexdigest()
     script = FETCH_DATA.replace("__GET__", get).replace("__SHA256__", digest)
-    return script.replace("__DATA__", DATA_FILE)
+    return script.replace("__DATA__", file)
 
 
 def _executable(name: str) -> zipfile.ZipInfo:
@@ -196,9 +218,8 @@ def results_json(report: GradeReport) -> dict:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Grade the submission in a Gradescope tree.")
     parser.add_argument("--root", type=Path, default=Path("/autograder"))
-    from_environment = RunSettings.from_environment()
-    parser.add_argument("--profile", default=from_environment.profile)
-    parser.add_argument("--imdb", default=from_environment.data.name)
+    parser.add_argument("--profile", help="default: the lab's profile variable, else grading")
+    parser.add_argument("--data", help="default: the lab's data variable, else its default")
     parser.add_argument(
         "--timeout",
         type=float,
@@ -208,6 +229,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     config = load_config(args.root / "source" / ASSIGNMENT_DIR)
+    settings = RunSettings.from_environment(config.lab)
+    settings = RunSettings.of(
+        args.profile or settings.profile, args.data or settings.data.name, config.lab
+    )
     results_dir = args.root / "results"
     results_dir.mkdir(parents=True, exist_ok=True)
     try:
@@ -215,7 +240,7 @@ def main(argv: list[str] | None = None) -> int:
         report = grade(
             config,
             submission,
-            settings=RunSettings.of(args.profile, args.imdb),
+            settings=settings,
             timeout=args.timeout,
             hide=[args.root / "source", results_dir],
             store=args.root / "source" / STORE_DIR,

@@ -1,8 +1,8 @@
 """Render the master notebook (otter-grader v1 format) from the jinja2 template.
 
 The template is a plain-text notebook: ``#%% [markdown]``, ``#%% [code]`` and ``#%% [raw]``
-lines start cells. It pulls in the solution code from ``reference/`` and the test cells
-from ``autograder.questions``, so neither is written twice.
+lines start cells. It pulls in the solution code from the lab's ``reference/`` and the test
+cells from ``autograder.questions``, so neither is written twice.
 """
 
 from __future__ import annotations
@@ -16,31 +16,22 @@ from pathlib import Path
 import jinja2
 import nbformat
 
-from reference import adder_models, imdb_models
-
 from .config import AssignmentConfig
-from .questions import QUESTIONS, CountQuestion, question_tests
+from .questions import CountQuestion, ShapeQuestion, question_tests
 
-TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "student_template"
 TEMPLATE_NAME = "lab.ipynb.j2"
 CELL_MARKER = re.compile(r"^#%% \[(markdown|code|raw)\][ \t]*$", re.MULTILINE)
-BUILDERS = {
-    name: function
-    for module in (imdb_models, adder_models)
-    for name, function in inspect.getmembers(module, inspect.isfunction)
-    if name.startswith("build_")
-}
 KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
 
 
-def builder_source(name: str) -> str:
+def builder_source(builders: dict, name: str) -> str:
     """The whole reference function, for worked examples students are given."""
-    return inspect.getsource(BUILDERS[name]).rstrip()
+    return inspect.getsource(builders[name]).rstrip()
 
 
-def builder_body(name: str) -> str:
+def builder_body(builders: dict, name: str) -> str:
     """The reference function's statements without its docstring, indented as in the source."""
-    source = textwrap.dedent(inspect.getsource(BUILDERS[name]))
+    source = textwrap.dedent(inspect.getsource(builders[name]))
     function = ast.parse(source).body[0]
     statements = function.body[1:] if ast.get_docstring(function) else function.body
     lines = source.splitlines()
@@ -78,7 +69,7 @@ def points_table(config: AssignmentConfig) -> dict:
     """Points per question split into public, hidden and written (for the notebook's
     Submitting section), with totals; ``manual_points`` by question for the rubrics."""
     rows = []
-    for name in QUESTIONS:
+    for name in config.lab.questions:
         tests = [] if config.is_manual(name) else question_tests(name, config)
         split = {
             "public": sum(config.points[name][test.name] for test in tests if not test.hidden),
@@ -90,31 +81,35 @@ def points_table(config: AssignmentConfig) -> dict:
         key: f"{sum(float(row[key]) for row in rows):g}" for key in ("public", "hidden", "manual")
     }
     manual = {
-        name: f"{config.question_points(name):g}" for name in QUESTIONS if config.is_manual(name)
+        name: f"{config.question_points(name):g}"
+        for name in config.lab.questions
+        if config.is_manual(name)
     }
     return {"rows": rows, **totals, "total": f"{config.total_points:g}", "manual_points": manual}
 
 
 def render_text(config: AssignmentConfig) -> str:
     """The template rendered to plain text with cell markers."""
+    lab = config.lab
     environment = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATE_DIR),
+        loader=jinja2.FileSystemLoader(lab.template_dir),
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
     )
-    missing = set(QUESTIONS) ^ set(config.points)
+    missing = set(lab.questions) ^ set(config.points)
     if missing:
         raise ValueError(f"The config and the question list disagree on {sorted(missing)}.")
+    builders = lab.builders()
     return environment.get_template(TEMPLATE_NAME).render(
         config=config,
         counts={
             name: question.expected
-            for name, question in QUESTIONS.items()
-            if isinstance(question, CountQuestion)
+            for name, question in lab.questions.items()
+            if isinstance(question, (CountQuestion, ShapeQuestion))
         },
         points=points_table(config),
-        source=builder_source,
-        body=builder_body,
+        source=lambda name: builder_source(builders, name),
+        body=lambda name: builder_body(builders, name),
         begin_question=lambda name: question_header(name, config),
         tests=lambda name: question_tests_cells(name, config),
     )

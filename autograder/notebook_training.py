@@ -1,11 +1,11 @@
 """Inside a grading run's kernel: training that a notebook starts itself costs a token amount.
 
 The checker trains its own fresh copy of every model, so what a notebook trains never counts
-toward its grade. The lab's helpers (``fit_model``, ``fit_adder``) already skip training in a
+toward its grade. A lab's own helpers (the RNN lab's ``fit_model``) already skip training in a
 grading run; a student who calls ``model.fit`` directly, with the lab's epochs, would make the
 notebook train everything and could run past the time limit with every answer right. So the
-grader's first cell (``autograder.execute``) calls ``limit_when_grading``, which, in a profile
-whose notebook trains nothing, makes:
+grader's first cell (``autograder.execute``), in a profile whose notebook trains nothing,
+calls ``limit_training_now``, which makes:
 
 - ``keras.Model.fit`` train one step of one epoch (and validate on one batch), so the History
   it returns has every key a plotting cell reads;
@@ -29,16 +29,12 @@ NOTICE = (
 MARK = "_rnnlab_token_training"
 
 
-def limit_when_grading() -> bool:
-    """Limit training if the active profile trains nothing in the notebook; True if it did."""
+def limit_training_now() -> None:
+    """Limit training in this kernel (the grader adds the call when the run's profile trains
+    nothing in the notebook)."""
     import keras
 
-    import lab_support
-
-    if lab_support.active_profile().notebook_epochs != 0:
-        return False
     limit_training(keras.Model)
-    return True
 
 
 def limit_training(model_class) -> None:

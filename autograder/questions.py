@@ -1,10 +1,11 @@
-"""The lab's questions and the tests behind each one.
+"""The kinds of question a lab asks, and the tests behind each one.
 
-A test is one call of a ``lab_checks`` function, passed the notebook's variables
-(``globals()``) so that it can name what is missing. What a model may look like comes from
-``lab_specs`` (shipped with the notebook; a test names its spec); exact counts are read off
-the reference builders, so the reference is the single source of truth for them; points and
-thresholds come from the config.
+A lab lists its questions (``QUESTIONS`` in its interface, ``autograder.lab``) as values of
+these classes. A test is one call of a function of the lab's checks module, passed the
+notebook's variables (``globals()``) so that it can name what is missing. What a model may
+look like comes from the lab's specs (shipped with the notebook; a test names its spec); exact
+counts and shapes are read off the reference builders, so the reference is the single source
+of truth for them; points and thresholds come from the config.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import importlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-import lab_checks
+from labkit.checks import count_digest, shape_digest
 
 from .config import AssignmentConfig
 
@@ -32,28 +33,21 @@ class TestSpec:
 
 @dataclass(frozen=True)
 class Reference:
-    """A builder in ``reference/``, imported when first called: the grading parent process
-    only reads this table, and importing Keras there would add about 3 s to every grade."""
+    """A reference builder, ``function`` of the module ``module`` (dotted, under the lab's
+    package), imported when first called: the grading parent process only reads the question
+    table, and importing Keras there would add about 3 s to every grade."""
 
     module: str
     function: str
 
     def __call__(self) -> keras.Model:
-        return getattr(importlib.import_module(f"reference.{self.module}"), self.function)()
-
-
-def imdb_model(function: str) -> Reference:
-    return Reference("imdb_models", function)
-
-
-def adder_model(function: str) -> Reference:
-    return Reference("adder_models", function)
+        return getattr(importlib.import_module(self.module), self.function)()
 
 
 @dataclass(frozen=True)
 class ModelQuestion:
     """A question whose answer is a compiled model held in ``variable``; ``spec`` names
-    its entry in ``lab_specs.SPECS``.
+    its entry in the specs of the lab's checks module.
 
     ``fixed_total``: the lab fixes every size, so the parameter total must equal the
     reference's; otherwise each layer's count must fit its formula for the student's sizes.
@@ -63,7 +57,7 @@ class ModelQuestion:
     builder: Reference
     spec: str
     fixed_total: bool
-    accuracy_check: str | None = None  # "imdb" or "adder"
+    accuracy_check: str | None = None  # an accuracy task of the lab (its ACCURACY_TASKS)
     batch_size: int = 32
     extra_epochs: int = 0  # beyond the profile's check epochs, for a cheap but noisy check
     # Its accuracy check of the reference on one core (real reviews; it stops once the threshold
@@ -99,6 +93,23 @@ class CountQuestion:
 
 
 @dataclass(frozen=True)
+class ShapeQuestion:
+    """An output shape worked out by hand, held in ``variable`` as a tuple of whole numbers:
+    that of the reference model's first layer of class ``layer``, without the batch size."""
+
+    variable: str
+    reference: Reference
+    layer: str
+    hint: str
+
+    @property
+    def expected(self) -> tuple[int, ...]:
+        model = self.reference()
+        found = next(each for each in model.layers if type(each).__name__ == self.layer)
+        return tuple(int(size) for size in found.output.shape[1:])
+
+
+@dataclass(frozen=True)
 class DemoQuestion:
     """Small wrapper demos, one test each: its name, the variable and its spec's name."""
 
@@ -110,105 +121,33 @@ class ManualQuestion:
     """A written answer, graded by a person."""
 
 
-QUESTIONS = {
-    "q1a_count": CountQuestion(
-        "count_feedforward",
-        imdb_model("build_feedforward_model"),
-        "Each Dense layer has (inputs x units) weights plus one bias per unit; add up both layers.",
-    ),
-    "q1a": ModelQuestion(
-        "model_feedforward", imdb_model("build_feedforward_model"), "FEEDFORWARD", True
-    ),
-    "q1a_why": ManualQuestion(),
-    "q1b_count": CountQuestion(
-        "count_embedding",
-        imdb_model("build_embedding_model"),
-        "The embedding holds one vector of 100 numbers per word of the vocabulary; Flatten "
-        "turns 500 such vectors into one long input for the Dense layer.",
-    ),
-    "q2": ModelQuestion(
-        "model_cnn", imdb_model("build_cnn_model"), "CNN", False, "imdb", check_seconds=20
-    ),
-    "q3_count": CountQuestion(
-        "count_simple_rnn",
-        imdb_model("build_simple_rnn_model"),
-        "A SimpleRNN with u units and inputs of size d has u x (u + d + 1) parameters.",
-        layer="SimpleRNN",
-    ),
-    "q4_count": CountQuestion(
-        "count_lstm",
-        imdb_model("build_lstm_model"),
-        "An LSTM has three gates and a candidate value, each computed like a SimpleRNN of the "
-        "same size: four times a SimpleRNN's count.",
-        layer="LSTM",
-    ),
-    # On real reviews an LSTM that learns nothing scores up to 0.547 (0.526 by always answering
-    # "negative"); after 2 epochs the reference's lower bound fell below that, after 3 it clears it.
-    "q4": ModelQuestion(
-        "model_lstm",
-        imdb_model("build_lstm_model"),
-        "LSTM",
-        False,
-        "imdb",
-        extra_epochs=1,
-        check_seconds=40,
-    ),
-    # One more epoch steadies the CNN+LSTM too (20 seeds at 2 epochs hid a tail that fresh
-    # seeds showed).
-    "q5": ModelQuestion(
-        "model_cnn_lstm",
-        imdb_model("build_cnn_lstm_model"),
-        "CNN_LSTM",
-        False,
-        "imdb",
-        extra_epochs=1,
-        check_seconds=22,
-    ),
-    "q5_compare": ManualQuestion(),
-    "q6": DemoQuestion(
-        (
-            ("time_distributed", "demo_time_distributed", "TIME_DISTRIBUTED_DEMO"),
-            ("repeat_vector", "demo_repeat_vector", "REPEAT_VECTOR_DEMO"),
-        )
-    ),
-    "q6_why": ManualQuestion(),
-    "q7": ModelQuestion(
-        "model_adder",
-        adder_model("build_adder_model"),
-        "ADDER",
-        True,
-        "adder",
-        check_seconds=15,
-    ),
-}
-
-
-def answer_names(name: str) -> list[str]:
+def answer_names(name: str, config: AssignmentConfig) -> list[str]:
     """The notebook variables that question ``name`` reads."""
-    question = QUESTIONS[name]
+    question = config.lab.questions[name]
     if isinstance(question, DemoQuestion):
         return [variable for _, variable, _ in question.demos]
-    if isinstance(question, (ModelQuestion, CountQuestion)):
+    if isinstance(question, (ModelQuestion, CountQuestion, ShapeQuestion)):
         return [question.variable]
     return []
 
 
-def _call(function: str, variable: str, *args: str, **kwargs: str) -> str:
-    """A test's code: one check called with the notebook's variables and the answer's name."""
+def _call(module: str, function: str, variable: str, *args: str, **kwargs: str) -> str:
+    """A test's code: one check of the lab's checks ``module`` called with the notebook's
+    variables and the answer's name."""
     arguments = ", ".join(
         ["globals()", repr(variable), *args, *(f"{key}={value}" for key, value in kwargs.items())]
     )
-    return f"import lab_checks\nlab_checks.{function}({arguments})\n"
+    return f"import {module}\n{module}.{function}({arguments})\n"
 
 
-def question_visibility(name: str) -> dict[str, bool]:
+def question_visibility(name: str, config: AssignmentConfig) -> dict[str, bool]:
     """Whether each test case of question ``name`` is hidden, by test name in notebook order.
 
     Read from the question's kind alone, with no model built: the grading parent, which never
     imports Keras, labels its results with it. ``question_tests`` takes its flags from here.
     """
-    question = QUESTIONS[name]
-    if isinstance(question, CountQuestion):
+    question = config.lab.questions[name]
+    if isinstance(question, (CountQuestion, ShapeQuestion)):
         return {"value": False}
     if isinstance(question, DemoQuestion):
         return {test: False for test, _, _ in question.demos}
@@ -220,7 +159,8 @@ def question_visibility(name: str) -> dict[str, bool]:
 
 def question_tests(name: str, config: AssignmentConfig) -> list[TestSpec]:
     """The test cases of question ``name``, in notebook order."""
-    question, hidden = QUESTIONS[name], question_visibility(name)
+    question, hidden = config.lab.questions[name], question_visibility(name, config)
+    module = config.lab.checks_module
     if isinstance(question, CountQuestion):
         # Public: the model summary printed next to each count gives the value away anyway,
         # so a check that says "passed" must mean the count is right.
@@ -229,27 +169,45 @@ def question_tests(name: str, config: AssignmentConfig) -> list[TestSpec]:
                 "value",
                 hidden["value"],
                 _call(
+                    module,
                     "check_hand_count",
                     question.variable,
-                    digest=repr(lab_checks.count_digest(question.variable, question.expected)),
+                    digest=repr(count_digest(question.variable, question.expected)),
+                    hint=repr(question.hint),
+                ),
+            ),
+        ]
+    if isinstance(question, ShapeQuestion):
+        digest = shape_digest(question.variable, question.expected)
+        return [
+            TestSpec(
+                "value",
+                hidden["value"],
+                _call(
+                    module,
+                    "check_hand_shape",
+                    question.variable,
+                    digest=repr(digest),
                     hint=repr(question.hint),
                 ),
             ),
         ]
     if isinstance(question, DemoQuestion):
         return [
-            TestSpec(test, hidden[test], _call("check_architecture", variable, repr(spec)))
+            TestSpec(test, hidden[test], _call(module, "check_architecture", variable, repr(spec)))
             for test, variable, spec in question.demos
         ]
     if isinstance(question, ModelQuestion):
         variable, spec = question.variable, repr(question.spec)
         total = repr(int(question.builder().count_params())) if question.fixed_total else "None"
         tests = [
-            TestSpec("layers", hidden["layers"], _call("check_architecture", variable, spec)),
+            TestSpec(
+                "layers", hidden["layers"], _call(module, "check_architecture", variable, spec)
+            ),
             TestSpec(
                 "params",
                 hidden["params"],
-                _call("check_parameters", variable, spec, total=total),
+                _call(module, "check_parameters", variable, spec, total=total),
             ),
         ]
         if question.accuracy_check:
@@ -258,6 +216,7 @@ def question_tests(name: str, config: AssignmentConfig) -> list[TestSpec]:
                     "accuracy",
                     hidden["accuracy"],
                     _call(
+                        module,
                         "check_accuracy",
                         variable,
                         spec,

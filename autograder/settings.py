@@ -1,8 +1,10 @@
-"""A run's settings as one typed value: the training budget (profile) and the IMDB data source.
+"""A run's settings as one typed value: the training budget (profile) and the data source.
 
 Inside a process these travel as a ``RunSettings``; they cross to a notebook, a checker or a
-calibration worker as environment variables, written by ``RunSettings.environment`` and read
-by ``lab_support`` on the other side, and to a batch record by ``RunSettings.record``.
+calibration worker as the two environment variables the lab names (``PROFILE_ENV`` and
+``DATA_ENV`` of its support module), written by ``RunSettings.environment`` and read by the
+lab's support module on the other side, and to a batch record by ``RunSettings.record``. The
+lab decides which profiles and data sources exist (``autograder.lab``).
 """
 
 from __future__ import annotations
@@ -10,46 +12,46 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-import lab_support
 
-GENERATED = lab_support.GENERATED_SOURCE
-KERAS = lab_support.DEFAULT_IMDB_SOURCE
-NAMED_SOURCES = (GENERATED, KERAS)
+def _default_lab():
+    from .lab import load_lab
+    from .labs import default_lab_folder
+
+    return load_lab(default_lab_folder())
 
 
 @dataclass(frozen=True)
 class DataSource:
-    """Where the IMDB reviews come from: ``generated`` (the offline stand-in), ``keras``
-    (downloaded through Keras) or a local copy of Keras' ``imdb.npz`` (an absolute path)."""
+    """Where a lab's data comes from: a named source of the lab or a local file (an absolute
+    path). ``kind`` keys the thresholds calibrated for this data."""
 
     name: str
+    kind: str
+    is_file: bool = False
 
     @classmethod
-    def parse(cls, text: str) -> DataSource:
-        """The source a user named; a path is made absolute (the runs it reaches start in other
-        folders). Raises ValueError for ``generated-long``, which grading cannot use."""
-        if text == lab_support.GENERATED_LONG_SOURCE:
+    def parse(cls, text: str, lab) -> DataSource:
+        """The source a user named, for ``lab``; a path is made absolute (the runs it reaches
+        start in other folders). Raises ValueError for a source grading refuses, with the
+        lab's sentence, or for a file when the lab takes none."""
+        options = lab.data
+        if text in options.refused:
+            raise ValueError(options.refused[text])
+        if text in options.sources:
+            return cls(text, options.sources[text])
+        if options.file_kind is None:
             raise ValueError(
-                f"'{text}' is the notebook's offline stand-in for comparing models; grading "
-                f"trains on '{GENERATED}' (its thresholds are calibrated on it), 'keras' or a "
-                "path to imdb.npz."
+                f"{text!r} is not a data source of this lab; use one of {sorted(options.sources)}."
             )
-        if text in NAMED_SOURCES:
-            return cls(text)
-        return cls(str(Path(text).resolve()))
+        return cls(str(Path(text).resolve()), options.file_kind, is_file=True)
 
     @property
     def path(self) -> Path | None:
         """The local copy's path, or None for a named source."""
-        return None if self.name in NAMED_SOURCES else Path(self.name)
-
-    @property
-    def kind(self) -> str:
-        """``generated`` or ``imdb``: the key of the thresholds calibrated for this data."""
-        return GENERATED if self.name == GENERATED else "imdb"
+        return Path(self.name) if self.is_file else None
 
     def description(self) -> str:
         """The source as a calibration records it: a local copy by name and checksum."""
@@ -63,51 +65,50 @@ class DataSource:
 
 @dataclass(frozen=True)
 class RunSettings:
-    """The budget and data of a run that executes notebooks or trains checks.
-
-    ``profile`` names one of ``lab_support.PROFILES`` (ValueError otherwise).
-    """
+    """The budget and data of a run that executes notebooks or trains checks, and the names
+    of the two variables that carry them (the lab's)."""
 
     profile: str
     data: DataSource
-
-    def __post_init__(self) -> None:
-        if self.profile not in lab_support.PROFILES:
-            raise ValueError(
-                f"{self.profile!r} is not a profile; use one of {sorted(lab_support.PROFILES)}."
-            )
+    variables: tuple[str, str] = field(default=("", ""), compare=False, repr=False)
 
     @classmethod
-    def of(cls, profile: str, imdb: str) -> RunSettings:
-        """Settings from their names, as a command line gives them."""
-        return cls(profile, DataSource.parse(imdb))
+    def of(cls, profile: str, data: str, lab=None) -> RunSettings:
+        """Settings from their names, as a command line gives them, for ``lab`` (the default
+        lab when None). Raises ValueError for a profile or source the lab lacks."""
+        lab = lab or _default_lab()
+        if profile not in lab.profiles:
+            raise ValueError(f"{profile!r} is not a profile; use one of {sorted(lab.profiles)}.")
+        support = lab.support
+        return cls(profile, DataSource.parse(data, lab), (support.PROFILE_ENV, support.DATA_ENV))
 
     @classmethod
     def from_environment(
-        cls, environment: Mapping[str, str] = os.environ, profile: str = "grading"
+        cls, lab=None, environment: Mapping[str, str] = os.environ, profile: str = "grading"
     ) -> RunSettings:
-        """Settings named by ``RNNLAB_PROFILE`` and ``RNNLAB_IMDB``, else ``profile`` and
-        ``generated`` (how the Gradescope entry point is told them)."""
+        """Settings named by the lab's two variables, else ``profile`` and the lab's default
+        source (how the Gradescope entry point is told them)."""
+        lab = lab or _default_lab()
+        support = lab.support
         return cls.of(
-            environment.get(lab_support.PROFILE_ENV) or profile,
-            environment.get(lab_support.IMDB_SOURCE_ENV) or GENERATED,
+            environment.get(support.PROFILE_ENV) or profile,
+            environment.get(support.DATA_ENV) or lab.data.default,
+            lab,
         )
 
     def environment(self, base: Mapping[str, str] | None = None) -> dict[str, str]:
         """``base`` (this process' environment by default) with the settings written in for a
         notebook, checker or worker to read, and TensorFlow's C++ log kept quiet."""
         environment = dict(os.environ if base is None else base)
-        environment[lab_support.PROFILE_ENV] = self.profile
-        environment[lab_support.IMDB_SOURCE_ENV] = self.data.name
+        profile_variable, data_variable = self.variables
+        environment[profile_variable] = self.profile
+        environment[data_variable] = self.data.name
         environment.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
         return environment
 
     def record(self) -> dict[str, str]:
         """The settings as a batch record keeps them."""
-        return {"profile": self.profile, "imdb": self.data.name}
+        return {"profile": self.profile, "data": self.data.name}
 
     def __str__(self) -> str:
         return f"{self.profile} profile, {self.data} data"
-
-
-PROFILE_NAMES = tuple(lab_support.PROFILES)

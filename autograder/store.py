@@ -1,10 +1,10 @@
 """A store of accuracy measurements, so that an architecture already trained is not trained again.
 
-A hidden accuracy test trains a fresh copy of the student's model (``lab_checks``) and is a
+A hidden accuracy test trains a fresh copy of the student's model (``labkit.checks``) and is a
 deterministic function of what it trains: the copy's architecture and compile settings, the
 seed, the data and the budget. The store keeps, under a digest of all of that, the held-out
 accuracy after each epoch of such a run; a later check of the same training reads them back
-(``lab_checks.judge``) instead of training, whatever its threshold. Measurements, not
+(``labkit.checks.judge``) instead of training, whatever its threshold. Measurements, not
 verdicts: after a recalibration the same entries decide the new thresholds.
 
 Only the trusted checker (``autograder.check``) opens a store; notebooks never see its folder.
@@ -131,15 +131,17 @@ def _file_digest(path: str) -> str:
 
 
 @cache
-def _measurement_code() -> str:
-    """SHA-256 of the modules that load the data, apply the budget and train (a change to
-    them may change a measurement)."""
-    import lab_checks
-    import lab_support
+def _measurement_code(shipped: Path | None) -> str:
+    """SHA-256 of the code that loads the data, applies the budget and trains (a change to
+    it may change a measurement): the lab's shipped modules (in ``shipped``) and the
+    toolkit's checking library."""
+    import labkit
 
+    library = Path(labkit.__file__).resolve().parent
+    files = sorted(library.glob("*.py")) + (sorted(shipped.glob("*.py")) if shipped else [])
     digest = hashlib.sha256()
-    for module in (lab_support, lab_checks):
-        digest.update(Path(module.__file__).read_bytes())
+    for path in files:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
 
 
@@ -168,13 +170,15 @@ def _versions() -> dict[str, str]:
 class MeasurementStore:
     """Accuracies per epoch under a key, one small JSON file each in ``folder``.
 
-    The interface ``lab_checks.MEASUREMENT_STORE`` expects: ``key``, ``get``, ``put``.
+    The interface ``labkit.checks.MEASUREMENT_STORE`` expects: ``key``, ``get``, ``put``.
+    ``lab`` (``autograder.lab.Lab``): whose measurement code the keys cover.
     ``last`` says what the latest check did: ``"reused"``, ``"trained"`` or None (no lookup).
     Files are written atomically, so checkers sharing a folder never read half an entry.
     """
 
-    def __init__(self, folder: Path):
+    def __init__(self, folder: Path, lab=None):
         self.folder = Path(folder)
+        self.shipped = lab.shipped_dir if lab is not None else None
         self.last: str | None = None
 
     def key(self, model, identity: dict) -> str:
@@ -191,7 +195,7 @@ class MeasurementStore:
             "architecture": canonical_architecture(model.to_json()),
             "compile": canonical_compile(model.get_compile_config() or {}),
             "identity": identity,
-            "code": _measurement_code(),
+            "code": _measurement_code(self.shipped),
             "versions": _versions(),
             "threads": _threads(),
         }

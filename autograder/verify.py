@@ -22,7 +22,7 @@ from pathlib import Path
 
 import nbformat
 
-from .config import DEFAULT_CORPUS, AssignmentConfig
+from .config import AssignmentConfig
 from .environment import cores_each
 from .grade import GradeReport, grade
 from .notebook import KERNELSPEC
@@ -129,7 +129,7 @@ def verdicts(report: GradeReport, chosen: list[Variant]) -> list[Verdict]:
 
 def verify(
     config: AssignmentConfig,
-    corpus: Path = DEFAULT_CORPUS,
+    corpus: Path | None = None,
     *,
     settings: RunSettings,
     questions: list[str] | None = None,
@@ -140,7 +140,9 @@ def verify(
     """Grade every variant of ``corpus`` (``workers`` notebooks at a time) and judge each one.
 
     ``store``: a folder of accuracy measurements to reuse and add to (``autograder.store``);
-    None trains every accuracy check, as a proof of the tests should by default."""
+    None trains every accuracy check, as a proof of the tests should by default. ``corpus``:
+    the lab's ``variants/`` when None."""
+    corpus = corpus or config.lab.variants_dir
     variants = load_corpus(corpus, questions)
     prelude = (Path(corpus) / PRELUDE_FILE).read_text()
     notebooks = corpus_notebooks(variants, prelude)

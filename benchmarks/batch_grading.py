@@ -2,7 +2,7 @@
 
 Usage: python benchmarks/batch_grading.py [--solutions 4] [--untouched 4] [--corpus]
        [--variants N [--reference-share 0.8]] [--workers 0] [--timeout 120]
-       [--profile grading] [--imdb generated]
+       [--profile grading] [--data generated]
 Builds once into a temporary copy of the assignment, makes a class folder of solution and
 untouched notebooks (and, with --corpus, the faulty files of tests/submissions), grades it
 with `rnnlab grade CLASS -o OUT`, then runs the same command again to time a resume.
@@ -28,10 +28,13 @@ from collections import Counter
 from pathlib import Path
 
 from build_and_grade import scratch_assignment
+from worked_example import LAB
 
 from autograder.config import load_config
-from autograder.questions import QUESTIONS, ModelQuestion
-from autograder.verify import DEFAULT_CORPUS, PRELUDE_FILE, load_corpus
+from autograder.questions import ModelQuestion
+from autograder.verify import PRELUDE_FILE, load_corpus
+
+CORPUS = LAB.variants_dir
 
 CORPUS = Path(__file__).resolve().parent.parent / "tests" / "submissions"
 
@@ -59,17 +62,18 @@ def variant_class(folder: Path, students: int, reference_share: float) -> int:
 
     rng = random.Random(0)
     by_question: dict[str, list] = {}
-    for variant in load_corpus(DEFAULT_CORPUS):
+    for variant in load_corpus(CORPUS):
         by_question.setdefault(variant.question, []).append(variant)
-    prelude = (DEFAULT_CORPUS / PRELUDE_FILE).read_text()
+    prelude = (CORPUS / PRELUDE_FILE).read_text()
     folder.mkdir()
     for index in range(students):
         cells = [nbformat.v4.new_code_cell(prelude)]
         for question, variants in sorted(by_question.items()):
-            spec = QUESTIONS[question]
+            spec = LAB.questions[question]
             if isinstance(spec, ModelQuestion) and rng.random() < reference_share:
                 builder = spec.builder
-                code = (f"from reference.{builder.module} import {builder.function}\n"
+                module = builder.module.rsplit(".", 1)[-1]
+                code = (f"from reference.{module} import {builder.function}\n"
                         f"{spec.variable} = {builder.function}()")  # fmt: skip
             else:
                 code = rng.choice(variants).code
@@ -95,9 +99,9 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=0, help="0: one per core")
     parser.add_argument("--timeout", type=float, default=120)
     parser.add_argument("--profile", default="grading")
-    parser.add_argument("--imdb", default="generated")
+    parser.add_argument("--data", default="generated")
     args = parser.parse_args()
-    with scratch_assignment(args.profile, args.imdb) as (folder, rnnlab, options):
+    with scratch_assignment(args.profile, args.data) as (folder, rnnlab, options):
         print("building (once)...", flush=True)
         subprocess.run([*rnnlab, "build", *options], check=True, capture_output=True)
         if args.variants:
@@ -117,7 +121,7 @@ def main() -> None:
     for record in records:
         kind = record["file"].split("/")[0].split("_")[0]  # solution, untouched or corpus
         by_kind.setdefault(kind, []).append(record["seconds"])
-    print(f"\nprofile {args.profile}, data {args.imdb}, {files} files")
+    print(f"\nprofile {args.profile}, data {args.data}, {files} files")
     print(f"statuses: {dict(sorted(statuses.items()))}")
     print(f"batch wall time {wall:.0f} s ({wall / max(1, files):.1f} s per file)")
     for kind, seconds in sorted(by_kind.items()):
@@ -148,7 +152,7 @@ def compare_reuse(rnnlab: list[str], options: list[str], args: argparse.Namespac
             )
             totals = sorted(record["total"] for record in records)
             print(f"  {way}: {walls[way]:.0f} s; accuracy checks {dict(kinds)}; totals {totals}")
-    print(f"\nprofile {args.profile}, data {args.imdb}, {files} students")
+    print(f"\nprofile {args.profile}, data {args.data}, {files} students")
     print(
         f"wall time --no-reuse {walls['--no-reuse']:.0f} s, reuse {walls['reuse']:.0f} s: "
         f"{walls['--no-reuse'] / walls['reuse']:.2f}x"

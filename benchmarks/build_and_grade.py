@@ -1,7 +1,7 @@
 """Wall time of `rnnlab build`, of grading the solution notebook, and of the checker's start-up.
 
 Usage: python benchmarks/build_and_grade.py [--builds 3] [--grades 3] [--profile grading]
-       [--imdb generated]
+       [--data generated]
 Builds into a temporary copy of the assignment so the working dist/ is left alone.
 """
 
@@ -17,18 +17,21 @@ import tempfile
 import time
 from pathlib import Path
 
-from autograder.config import DEFAULT_ASSIGNMENT, load_config
+from autograder.config import load_config
+from autograder.labs import default_lab_folder
 
 CHECKER_START = "import autograder.check, keras"  # what a checker imports before its checks
 
 
 @contextlib.contextmanager
-def scratch_assignment(profile: str, imdb: str):
+def scratch_assignment(profile: str, data: str):
     """A temporary copy of the assignment: ``(folder, rnnlab command, options for it)``."""
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch) / "rnn_lab"
-        shutil.copytree(DEFAULT_ASSIGNMENT, folder, ignore=shutil.ignore_patterns("build", "dist"))
-        options = ["--assignment", str(folder), "--profile", profile, "--imdb", imdb]
+        shutil.copytree(
+            default_lab_folder(), folder, ignore=shutil.ignore_patterns("build", "dist")
+        )
+        options = ["--lab", str(folder), "--profile", profile, "--data", data]
         yield folder, [sys.executable, "-m", "autograder.cli"], options
 
 
@@ -52,14 +55,14 @@ def main() -> None:
     parser.add_argument("--builds", type=int, default=3)
     parser.add_argument("--grades", type=int, default=3)
     parser.add_argument("--profile", default="grading")
-    parser.add_argument("--imdb", default="generated")
+    parser.add_argument("--data", default="generated")
     args = parser.parse_args()
-    with scratch_assignment(args.profile, args.imdb) as (folder, rnnlab, options):
+    with scratch_assignment(args.profile, args.data) as (folder, rnnlab, options):
         build = median_of("build", max(args.builds, 1), [*rnnlab, "build", *options])
         solution = load_config(folder).dist_dir / "autograder" / "rnn_lab.ipynb"
         grade = median_of("grade", args.grades, [*rnnlab, "grade", str(solution), *options])
     checker = median_of("checker start-up", 3, [sys.executable, "-c", CHECKER_START])
-    print(f"profile {args.profile}, data {args.imdb}; medians")
+    print(f"profile {args.profile}, data {args.data}; medians")
     print(f"rnnlab build:              {build:.0f} s")
     print(f"rnnlab grade (solution):   {grade:.0f} s")
     print(f"checker process start-up:  {checker:.1f} s")

@@ -1,6 +1,6 @@
 """The grading budget in figures: wall time and peak memory of `rnnlab grade`, and full / grading.
 
-Usage: python benchmarks/grading_budget.py [--runs 3] [--profile grading] [--imdb generated]
+Usage: python benchmarks/grading_budget.py [--runs 3] [--profile grading] [--data generated]
        [--sample 256] [--estimates 3]
 
 Builds once into a temporary copy of the assignment, then grades the solution notebook and
@@ -81,6 +81,7 @@ def grading_figures(label: str, runs: int, command: list[str]) -> tuple[float, f
 def full_training_seconds(sample: int) -> float:
     """Seconds the full profile's training would take, extrapolated from one-epoch samples."""
     import numpy as np
+    import worked_example  # noqa: F401  (makes `reference` importable)
 
     from reference import adder_models, imdb_models
 
@@ -112,7 +113,7 @@ def full_training_seconds(sample: int) -> float:
 
 def grade_runs(args: argparse.Namespace) -> dict[str, tuple[float, float, float]]:
     """Build once, then grade the solution and the untouched notebook ``args.runs`` times each."""
-    with scratch_assignment(args.profile, args.imdb) as (folder, rnnlab, options):
+    with scratch_assignment(args.profile, args.data) as (folder, rnnlab, options):
         print("building (once)...", flush=True)
         subprocess.run([*rnnlab, "build", *options], check=True, capture_output=True)
         dist = load_config(folder).dist_dir
@@ -130,7 +131,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3, help="grading runs; 0 only extrapolates")
     parser.add_argument("--profile", default="grading")
-    parser.add_argument("--imdb", default="generated")
+    parser.add_argument("--data", default="generated")
     parser.add_argument("--sample", type=int, default=256)
     parser.add_argument(
         "--estimates", type=int, default=3, help="extrapolations to take the median of"
@@ -143,7 +144,7 @@ def main() -> None:
         estimates.append(full_training_seconds(args.sample))
         print(f"  in all: {estimates[-1] / 60:.1f} min", flush=True)
     full = statistics.median(estimates)
-    print(f"\nprofile {args.profile}, data {args.imdb}; medians of {args.runs} runs")
+    print(f"\nprofile {args.profile}, data {args.data}; medians of {args.runs} runs")
     for label, (wall, largest, tree) in figures.items():
         print(
             f"grade {label:<10} {wall:6.0f} s   largest process {largest:.2f} GiB   tree {tree:.2f} GiB"

@@ -1,6 +1,6 @@
 """Grading one notebook with the measurement store, side by side with the code before it.
 
-Usage: python benchmarks/reuse.py --base DIR [--runs 3] [--profile grading] [--imdb generated]
+Usage: python benchmarks/reuse.py --base DIR [--runs 3] [--profile grading] [--data generated]
 
 ``DIR`` is a checkout of the commit to compare against (``git worktree add DIR c8c03c1``,
 the last commit before the store). Builds once into a temporary copy of the assignment with
@@ -35,22 +35,25 @@ def main() -> None:
     parser.add_argument("--base", type=Path, required=True, help="checkout of the base commit")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--profile", default="grading")
-    parser.add_argument("--imdb", default="generated")
+    parser.add_argument("--data", default="generated")
     args = parser.parse_args()
     base = args.base.resolve()
     if not (base / "autograder" / "grade.py").is_file():
         raise SystemExit(f"{base} is not a checkout of this project.")
     base_path = os.pathsep.join([str(base), str(base / "student_template")])
-    with scratch_assignment(args.profile, args.imdb) as (folder, rnnlab, options):
+    with scratch_assignment(args.profile, args.data) as (folder, rnnlab, options):
         print(f"building once ({args.profile} profile)...", flush=True)
         timed([*rnnlab, "build", *options])
         solution = str(load_config(folder).dist_dir / "autograder" / "rnn_lab.ipynb")
         grade = [*rnnlab, "grade", solution, *options]
+        # The base commit's command line: --assignment and --imdb, before labs had folders.
+        base_grade = [*rnnlab, "grade", solution, "--assignment", str(folder),
+                      "--profile", args.profile, "--imdb", args.data]  # fmt: skip
         times: dict[str, list[float]] = {"base": [], "reused": [], "trained": []}
         for run in range(1, args.runs + 1):
             with tempfile.TemporaryDirectory() as cache:
                 ways = {
-                    "base": (grade, {"PYTHONPATH": base_path}),
+                    "base": (base_grade, {"PYTHONPATH": base_path}),
                     "reused": (grade, {"XDG_CACHE_HOME": cache}),
                     "trained": ([*grade, "--no-reuse"], {"XDG_CACHE_HOME": cache}),
                 }
@@ -58,7 +61,7 @@ def main() -> None:
                     times[way].append(timed(command, dict(os.environ, **extra)))
                     print(f"  run {run} {way:<8} {times[way][-1]:6.1f} s", flush=True)
     medians = {way: statistics.median(values) for way, values in times.items()}
-    print(f"\n{args.profile} profile, {args.imdb} data, {args.runs} runs; medians (s):")
+    print(f"\n{args.profile} profile, {args.data} data, {args.runs} runs; medians (s):")
     for way, median in medians.items():
         ratio = medians["base"] / median
         print(f"  {way:<8} {median:6.1f}  base / {way}: {ratio:.2f}x")

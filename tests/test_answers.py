@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from keras import layers
 
-import lab_architecture
 from autograder.answers import MAX_LINE_BYTES, Unreadable, export_cell_source, read_answers
+from labkit import architecture as lab_architecture
 from reference import imdb_models
 
 

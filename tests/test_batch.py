@@ -106,7 +106,7 @@ def test_without_cap_sys_admin_the_class_gets_the_same_rows(built, tmp_path):
     out = tmp_path / "out"
     completed = subprocess.run(
         ["setpriv", "--bounding-set=-sys_admin", sys.executable, "-m", "autograder.cli",
-         "grade", str(corpus), "-o", str(out), "--assignment", str(built.folder),
+         "grade", str(corpus), "-o", str(out), "--lab", str(built.folder),
          "--profile", "smoke", "--timeout", "60", "--cell-timeout", "20", "--memory", "2",
          "--workers", "2"],
         capture_output=True, text=True, timeout=1800,
@@ -140,9 +140,10 @@ def small_class(tmp_path):
 
 
 def test_an_interrupted_run_leaves_whole_files_and_resumes(small_class, tmp_path, monkeypatch):
-    from autograder.config import DEFAULT_ASSIGNMENT, load_config
+    from autograder.config import load_config
+    from autograder.labs import default_lab_folder
 
-    config = load_config(DEFAULT_ASSIGNMENT)
+    config = load_config(default_lab_folder())
     out = tmp_path / "out"
     graded = []
 
@@ -186,9 +187,10 @@ def test_a_saved_grade_is_reused_only_while_what_decides_it_is_unchanged(
     import dataclasses
 
     from autograder import digest
-    from autograder.config import DEFAULT_ASSIGNMENT, load_config
+    from autograder.config import load_config
+    from autograder.labs import default_lab_folder
 
-    config = load_config(DEFAULT_ASSIGNMENT)
+    config = load_config(default_lab_folder())
     out = tmp_path / "out"
     graded = []
 
@@ -217,7 +219,7 @@ def test_a_saved_grade_is_reused_only_while_what_decides_it_is_unchanged(
     points["q4"]["accuracy"] += 1
     assert run(dataclasses.replace(config, points=points)) == everyone
     assert run(config) == everyone  # back to the first config: graded under it again
-    monkeypatch.setattr(digest, "code_digest", lambda: "a fix to a check")
+    monkeypatch.setattr(digest, "code_digest", lambda folder: "a fix to a check")
     assert run(config) == everyone
 
 
@@ -250,9 +252,10 @@ def test_bad_batch_arguments_are_clear_errors(small_class, tmp_path):
 
 def test_student_text_cannot_become_a_spreadsheet_formula(tmp_path):
     from autograder.batch import gradebook_csv
-    from autograder.config import DEFAULT_ASSIGNMENT, load_config
+    from autograder.config import load_config
+    from autograder.labs import default_lab_folder
 
-    config = load_config(DEFAULT_ASSIGNMENT)
+    config = load_config(default_lab_folder())
     record = {
         "file": "=HYPERLINK(\"http://x\")", "student": "", "status": "kernel-died",
         "reason": "@SUM(1)", "scores": {}, "total": 0.0,
@@ -264,10 +267,11 @@ def test_student_text_cannot_become_a_spreadsheet_formula(tmp_path):
 def test_a_notebook_of_another_assignment_is_told_apart():
     import nbformat
 
-    from autograder.config import DEFAULT_ASSIGNMENT, load_config
+    from autograder.config import load_config
     from autograder.grade import wrong_assignment
+    from autograder.labs import default_lab_folder
 
-    config = load_config(DEFAULT_ASSIGNMENT)
+    config = load_config(default_lab_folder())
 
     def notebook(code, otter=None):
         nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)])

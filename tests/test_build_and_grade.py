@@ -9,8 +9,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder.config import DEFAULT_ASSIGNMENT
-from autograder.questions import QUESTIONS
+from autograder.labs import default_lab_folder
 from reference import adder_models, imdb_models
 
 pytestmark = pytest.mark.slow
@@ -23,12 +22,14 @@ def rnnlab(*args: str) -> subprocess.CompletedProcess:
 
 
 def copy_assignment(destination: Path) -> Path:
-    shutil.copytree(DEFAULT_ASSIGNMENT, destination, ignore=shutil.ignore_patterns("build", "dist"))
+    shutil.copytree(
+        default_lab_folder(), destination, ignore=shutil.ignore_patterns("build", "dist")
+    )
     return destination
 
 
 def grade(config, submission: Path) -> subprocess.CompletedProcess:
-    result = rnnlab("grade", str(submission), "--assignment", str(config.folder))
+    result = rnnlab("grade", str(submission), "--lab", str(config.folder))
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Traceback" not in result.stdout + result.stderr
     return result
@@ -47,7 +48,9 @@ def test_students_receive_checks_but_no_solution_hidden_test_or_threshold(built)
         if file.is_file()
     )
     answers = [
-        str(question.expected) for question in QUESTIONS.values() if hasattr(question, "expected")
+        str(question.expected)
+        for question in built.lab.questions.values()
+        if hasattr(question, "expected")
     ]
     totals = [str(builder().count_params()) for builder in (
         imdb_models.build_cnn_model, imdb_models.build_lstm_model, adder_models.build_adder_model)]  # fmt: skip
@@ -62,7 +65,7 @@ def test_students_receive_checks_but_no_solution_hidden_test_or_threshold(built)
         checked = f'grader.check("{question}")' in code
         assert checked == ("manual" not in points), question
     assert notebook.metadata.kernelspec.name == "python3"
-    for module in ("lab_support.py", "lab_checks.py", "lab_architecture.py"):
+    for module in ("lab_support.py", "lab_checks.py", "lab_specs.py", "labkit/checks.py"):
         assert (built.dist_dir / "student" / module).is_file(), module
 
 
@@ -88,7 +91,7 @@ def test_otter_export_zip_is_graded(built, tmp_path):
 def test_wrong_file_is_a_clear_error(built, tmp_path):
     wrong = tmp_path / "essay.txt"
     wrong.write_text("not a notebook")
-    result = rnnlab("grade", str(wrong), "--assignment", str(built.folder))
+    result = rnnlab("grade", str(wrong), "--lab", str(built.folder))
     assert result.returncode == 1
     assert "neither a notebook (.ipynb) nor an otter export (.zip)" in result.stderr
 
@@ -101,7 +104,7 @@ def test_build_fails_clearly_when_the_reference_misses_a_threshold(tmp_path):
             "[thresholds.smoke.generated]\nq2 = 0.65", "[thresholds.smoke.generated]\nq2 = 1.01"
         )
     )
-    result = rnnlab("build", "--assignment", str(folder))
+    result = rnnlab("build", "--lab", str(folder))
     assert result.returncode == 1
     assert "The reference solution does not pass its own tests" in result.stderr
     assert "q2" in result.stderr and "needs at least 101.0%" in result.stderr

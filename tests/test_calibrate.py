@@ -17,7 +17,8 @@ from autograder.calibrate import (
     tolerance_factor,
     write_calibration,
 )
-from autograder.config import CALIBRATION_FILE, DEFAULT_ASSIGNMENT, load_config
+from autograder.config import CALIBRATION_FILE, load_config
+from autograder.labs import default_lab_folder
 from autograder.settings import DataSource, RunSettings
 
 
@@ -49,7 +50,9 @@ def test_threshold_never_exceeds_the_lowest_run_and_never_goes_negative():
 def test_calibrated_thresholds_override_the_configured_ones(tmp_path):
     folder = tmp_path / "rnn_lab"
     shutil.copytree(
-        DEFAULT_ASSIGNMENT, folder, ignore=shutil.ignore_patterns("build", "dist", CALIBRATION_FILE)
+        default_lab_folder(),
+        folder,
+        ignore=shutil.ignore_patterns("build", "dist", CALIBRATION_FILE),
     )
     before = load_config(folder).thresholds
     tables = {"grading.imdb": {"data": "imdb.npz", "seeds": 20, "thresholds": {"q2": 0.612}}}
@@ -62,14 +65,20 @@ def test_calibrated_thresholds_override_the_configured_ones(tmp_path):
 
 
 def test_the_adder_is_calibrated_on_generated_data_only():
-    assert "q7" in accuracy_questions(DataSource("generated"))
-    assert accuracy_questions(DataSource("keras")) == ["q2", "q4", "q5"]
+    config = load_config(default_lab_folder())
+    assert "q7" in accuracy_questions(config, DataSource.parse("generated", config.lab))
+    assert accuracy_questions(config, DataSource.parse("keras", config.lab)) == ["q2", "q4", "q5"]
 
 
 def test_a_worker_process_reports_each_seed():
     lines = []
     runs = run_seeds(
-        ["q7"], [3], RunSettings.of("smoke", "generated").environment(), 1, lines.append
+        load_config(default_lab_folder()),
+        ["q7"],
+        [3],
+        RunSettings.of("smoke", "generated").environment(),
+        1,
+        lines.append,
     )
     accuracy, examples = runs[3]["q7"]
     assert 0.0 <= accuracy <= 1.0 and examples == 40_000
@@ -79,10 +88,11 @@ def test_a_worker_process_reports_each_seed():
 def test_a_local_copy_is_recorded_by_name_and_checksum(tmp_path):
     copy = tmp_path / "imdb.npz"
     copy.write_bytes(b"reviews")
-    assert DataSource.parse(str(copy)).description() == (
+    lab = load_config(default_lab_folder()).lab
+    assert DataSource.parse(str(copy), lab).description() == (
         "imdb.npz, sha256 5464105120381493fb3350e3554d1897ba619abe196feed632a60ebc969f734c"
     )
-    assert DataSource.parse("generated").description() == "generated"
+    assert DataSource.parse("generated", lab).description() == "generated"
 
 
 def test_the_tolerance_factor_matches_published_values():
@@ -115,7 +125,7 @@ def test_recalibrating_some_questions_keeps_and_rederives_the_others():
 
 def test_rederive_rewrites_thresholds_under_the_current_rule(tmp_path):
     folder = tmp_path / "rnn_lab"
-    shutil.copytree(DEFAULT_ASSIGNMENT, folder, ignore=shutil.ignore_patterns("build", "dist"))
+    shutil.copytree(default_lab_folder(), folder, ignore=shutil.ignore_patterns("build", "dist"))
     steady = [0.80, 0.82, 0.84, 0.86, 0.88]
     recorded = {
         "rule": "an older rule",

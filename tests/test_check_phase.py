@@ -5,13 +5,17 @@ import subprocess
 import sys
 
 import pytest
+from conftest import RNN_LAB
 
 from autograder.answers import ANSWERS_FILE, export_cell_source
 from autograder.config import load_config
 from autograder.environment import available_cores
 from autograder.grade import CheckPhase, auto_questions, checker_shares
-from autograder.questions import QUESTIONS, ModelQuestion
+from autograder.labs import default_lab_folder
+from autograder.questions import ModelQuestion
 from autograder.settings import RunSettings
+
+QUESTIONS = RNN_LAB.questions
 
 SMOKE = RunSettings.of("smoke", "generated")
 
@@ -19,20 +23,20 @@ TRAINING = ["q2", "q4", "q5", "q7"]  # the questions whose checks train a model
 
 
 def test_training_is_dealt_longest_first_to_the_least_loaded_and_every_question_checked_once():
-    questions = auto_questions(load_config())
-    shares = checker_shares(questions, 2)
+    questions = auto_questions(load_config(default_lab_folder()))
+    shares = checker_shares(questions, 2, QUESTIONS)
     assert [q for q in shares[0] if q in TRAINING] == ["q4", "q7"]  # 40 + 15 s
     assert shares[1] == ["q2", "q5"]  # 20 + 22 s
     assert sorted(q for share in shares for q in share) == sorted(questions)
 
 
 def test_one_checker_gets_everything_and_spare_checkers_get_nothing():
-    questions = auto_questions(load_config())
-    (only,) = checker_shares(questions, 1)
+    questions = auto_questions(load_config(default_lab_folder()))
+    (only,) = checker_shares(questions, 1, QUESTIONS)
     assert sorted(only) == sorted(questions) and only[-len(TRAINING) :] == TRAINING  # cheap first
-    shares = checker_shares(questions, 8)
+    shares = checker_shares(questions, 8, QUESTIONS)
     assert len(shares) == len(TRAINING) and all(shares)
-    assert checker_shares(["q1a_count"], 2) == [["q1a_count"]]
+    assert checker_shares(["q1a_count"], 2, QUESTIONS) == [["q1a_count"]]
 
 
 def test_the_grading_parent_process_never_imports_keras():
@@ -48,7 +52,7 @@ def exported_answers(work, answers: dict[str, object]) -> None:
 
 
 def test_results_of_parallel_checkers_come_back_complete_and_in_question_order(tmp_path):
-    config = load_config()
+    config = load_config(default_lab_folder())
     right = QUESTIONS["q1a_count"].expected
     exported_answers(tmp_path, {"count_feedforward": right, "count_lstm": 7})
     phase = CheckPhase(config, tmp_path, SMOKE.environment(), 300, 4 * 2**30)
@@ -67,8 +71,11 @@ def test_results_of_parallel_checkers_come_back_complete_and_in_question_order(t
 
 
 def test_a_checker_that_dies_scores_its_questions_zero_with_the_reason(tmp_path):
-    config = load_config()
+    config = load_config(default_lab_folder())
     models = {q.variable: q.builder() for q in QUESTIONS.values() if isinstance(q, ModelQuestion)}
+    builders = RNN_LAB.builders()
+    models["demo_time_distributed"] = builders["build_time_distributed_demo"]()
+    models["demo_repeat_vector"] = builders["build_repeat_vector_demo"]()
     exported_answers(tmp_path, {"count_feedforward": QUESTIONS["q1a_count"].expected, **models})
     environment = SMOKE.environment()
     phase = CheckPhase(config, tmp_path, environment, 300, memory=30 * 2**20)  # no room for Keras

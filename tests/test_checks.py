@@ -8,12 +8,16 @@ shapes, and the accuracy checks.
 import keras
 import numpy as np
 import pytest
+from conftest import RNN_LAB
 from keras import layers
 
 import lab_checks
 from autograder.config import load_config
-from autograder.questions import QUESTIONS, question_tests
+from autograder.labs import default_lab_folder
+from autograder.questions import question_tests
 from reference import imdb_models
+
+QUESTIONS = RNN_LAB.questions
 
 SMOKE = {"smoke": {"generated": 0.65}}
 RIGHT = lab_checks.count_digest("count", 125_501)
@@ -178,7 +182,7 @@ def test_missing_threshold_is_reported_as_the_graders_problem():
 
 
 def test_every_question_has_points_for_exactly_its_tests():
-    config = load_config()
+    config = load_config(default_lab_folder())
     assert config.total_points == 100
     for name in QUESTIONS:
         names = {test.name for test in question_tests(name, config)}

@@ -170,4 +170,4 @@ def test_run_settings_refuse_what_grading_cannot_use():
     with pytest.raises(ValueError, match="'fast' is not a profile"):
         RunSettings.of("fast", "generated")
     settings = RunSettings.of("smoke", "generated")
-    assert RunSettings.from_environment(settings.environment({})) == settings
+    assert RunSettings.from_environment(environment=settings.environment({})) == settings

@@ -12,7 +12,7 @@ import nbformat
 import pytest
 
 from autograder.grade import GradeReport
-from autograder.gradescope import DATA_FILE, fetch_data_script, write_zip
+from autograder.gradescope import fetch_data_script, write_zip
 from autograder.isolation import probe
 from autograder.settings import DataSource
 
@@ -36,7 +36,7 @@ def zip_environment(root):
         os.environ,
         AUTOGRADER_ROOT=str(root),
         AUTOGRADER_PYTHON=sys.executable,
-        PYTHONPATH=f"{code}{os.pathsep}{code / 'student_template'}",
+        PYTHONPATH=str(code),
     )
 
 
@@ -72,7 +72,7 @@ def gradescope_tree(built, tmp_path):
 
 
 def test_the_zip_uses_its_own_code(gradescope_tree):
-    probe = "import autograder, lab_support; print(autograder.__file__, lab_support.__file__)"
+    probe = "import autograder, labkit; print(autograder.__file__, labkit.__file__)"
     completed = subprocess.run(
         [sys.executable, "-c", probe], env=zip_environment(gradescope_tree),
         cwd=gradescope_tree, capture_output=True, text=True, check=True,
@@ -155,42 +155,51 @@ def test_a_bundled_imdb_copy_is_checked_and_readable_by_the_sandbox(built, tmp_p
     reviews = tmp_path / "imdb.npz"
     reviews.write_bytes(b"stand-in for the reviews")
     root = tmp_path / "autograder"
-    unpack(write_zip(built, tmp_path / "zip" / "gs.zip", DataSource.parse(str(reviews))), root)
-    assert f'--imdb "$ROOT/{DATA_FILE}"' in (root / "source" / "run_autograder").read_text()
+    data = DataSource.parse(str(reviews), built.lab)
+    unpack(write_zip(built, tmp_path / "zip" / "gs.zip", data), root)
+    data_file = "data/imdb.npz"
+    assert f'--data "$ROOT/{data_file}"' in (root / "source" / "run_autograder").read_text()
     fetch = ["bash", str(root / "source" / "fetch_data.sh")]
     subprocess.run(fetch, env=zip_environment(root), check=True)
-    copied = root / DATA_FILE
+    copied = root / data_file
     assert copied.read_bytes() == reviews.read_bytes() and copied.stat().st_mode & 0o004
 
-    (root / "source" / DATA_FILE).write_bytes(b"a different file")
+    (root / "source" / data_file).write_bytes(b"a different file")
     failed = subprocess.run(fetch, env=zip_environment(root), capture_output=True, text=True)
     assert failed.returncode != 0 and "does not match" in failed.stderr
 
 
 def test_keras_reviews_are_downloaded_at_setup_and_checked():
     import lab_support
+    from autograder.config import load_config
+    from autograder.labs import default_lab_folder
 
-    script = fetch_data_script(DataSource("keras"))
+    config = load_config(default_lab_folder())
+    script = fetch_data_script(config, DataSource.parse("keras", config.lab))
     assert lab_support.IMDB_ORIGIN in script and lab_support.IMDB_SHA256 in script
-    assert "nothing to fetch" in fetch_data_script(DataSource("generated"))
+    generated = DataSource.parse("generated", config.lab)
+    assert "nothing to fetch" in fetch_data_script(config, generated)
 
 
 def test_each_result_carries_the_visibility_its_notebook_test_has():
     """The grading parent labels results without building the tests (no Keras there); its
     labels must be the notebook's, or a hidden test would show before publication."""
-    from autograder.config import DEFAULT_ASSIGNMENT, load_config
+    from autograder.config import load_config
     from autograder.grade import TestResult
     from autograder.gradescope import results_json
+    from autograder.labs import default_lab_folder
     from autograder.questions import question_tests, question_visibility
 
-    config = load_config(DEFAULT_ASSIGNMENT)
+    config = load_config(default_lab_folder())
     for question, points in config.points.items():
         tests = question_tests(question, config)
-        assert {t.name: t.hidden for t in tests} == question_visibility(question)
-        assert set(question_visibility(question)) == set(points) - {"manual"}
+        assert {t.name: t.hidden for t in tests} == question_visibility(question, config)
+        assert set(question_visibility(question, config)) == set(points) - {"manual"}
     results = [
-        TestResult("q4", "layers", 2, 2, "", question_visibility("q4")["layers"]),
-        TestResult("q4", "accuracy", 0, 8, "Too low.", question_visibility("q4")["accuracy"]),
+        TestResult("q4", "layers", 2, 2, "", question_visibility("q4", config)["layers"]),
+        TestResult(
+            "q4", "accuracy", 0, 8, "Too low.", question_visibility("q4", config)["accuracy"]
+        ),
     ]
     report = GradeReport(None, "completed", "ran", "test", {"q4": 2}, {"q4": 10}, results)
     visibility = {t["name"]: t["visibility"] for t in results_json(report)["tests"]}

@@ -1,14 +1,16 @@
 """The master notebook is well-formed otter v1 input built from the reference and the config."""
 
 import nbformat
+from conftest import RNN_LAB
 
 import lab_checks
 from autograder.config import load_config
+from autograder.labs import default_lab_folder
 from autograder.notebook import builder_body, render_text, text_to_notebook
 
 
 def master():
-    return text_to_notebook(render_text(load_config()))
+    return text_to_notebook(render_text(load_config(default_lab_folder())))
 
 
 def test_master_is_valid_with_python3_kernel():
@@ -20,7 +22,7 @@ def test_master_is_valid_with_python3_kernel():
 
 
 def test_every_configured_question_appears_once_with_balanced_blocks():
-    config = load_config()
+    config = load_config(default_lab_folder())
     raw = [cell.source for cell in master().cells if cell.cell_type == "raw"]
     for name in config.points:
         assert sum(source.startswith(f"# BEGIN QUESTION\nname: {name}\n") for source in raw) == 1
@@ -31,10 +33,13 @@ def test_every_configured_question_appears_once_with_balanced_blocks():
 
 def test_solution_cells_hold_the_reference_bodies():
     code = "\n".join(cell.source for cell in master().cells if cell.cell_type == "code")
+    builders = RNN_LAB.builders()
     for builder in ("build_cnn_model", "build_lstm_model", "build_adder_model"):
-        assert builder_body(builder) in code
-    assert "docstring" not in builder_body("build_cnn_model")
-    assert builder_body("build_cnn_model").lstrip().startswith("model = keras.Sequential(")
+        assert builder_body(builders, builder) in code
+    assert "docstring" not in builder_body(builders, "build_cnn_model")
+    assert (
+        builder_body(builders, "build_cnn_model").lstrip().startswith("model = keras.Sequential(")
+    )
 
 
 def test_hidden_tests_are_marked_and_carry_thresholds():

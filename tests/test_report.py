@@ -7,12 +7,13 @@ import pytest
 
 from autograder import batch, grade, report
 from autograder.batch import Submission, failure_record, record_of, write_feedback
-from autograder.config import DEFAULT_ASSIGNMENT, load_config
+from autograder.config import load_config
 from autograder.isolation import FOLDER, Isolation
+from autograder.labs import default_lab_folder
 from autograder.questions import question_visibility
 from autograder.report import class_faults, message_key, write_html_report
 
-RUN = {"assignment": "rnn_lab", "profile": "smoke", "imdb": "generated"}
+RUN = {"assignment": "rnn_lab", "profile": "smoke", "data": "generated"}
 UNITS_64 = "Layer 3 (LSTM) has 64 units; the reference has 128."
 UNITS_32 = "Layer 3 (LSTM) has 32 units; the reference has 128."
 HOSTILE = "Accuracy 0.5 <script>alert('x')</script> is under 0.8."
@@ -20,7 +21,7 @@ HOSTILE = "Accuracy 0.5 <script>alert('x')</script> is under 0.8."
 
 @pytest.fixture(scope="module")
 def config():
-    return load_config(DEFAULT_ASSIGNMENT)
+    return load_config(default_lab_folder())
 
 
 def graded_record(config, name: str, failing: dict[tuple[str, str], str]) -> dict:
@@ -28,7 +29,7 @@ def graded_record(config, name: str, failing: dict[tuple[str, str], str]) -> dic
     (``(question, test) -> message``) and passing every other auto-graded test."""
     results = [
         grade.TestResult(question, test, 0 if (question, test) in failing else points, points,
-                         failing.get((question, test), ""), question_visibility(question)[test],
+                         failing.get((question, test), ""), question_visibility(question, config)[test],
                          "reused" if test == "accuracy" and question != "q7" else
                          "trained" if test == "accuracy" else None)
         for question, tests in config.points.items()

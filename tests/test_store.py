@@ -2,14 +2,18 @@
 back, exactly; a training that differs in anything that changes the computation never does."""
 
 import json
+import os
 import subprocess
 import sys
 
 import keras
 import pytest
+from conftest import RNN_LAB
 from keras import layers
 
 import lab_checks
+import labkit.checks
+from autograder.labs import default_lab_folder
 from autograder.store import MeasurementStore, canonical_architecture
 from reference import imdb_models
 
@@ -128,7 +132,7 @@ def test_a_reused_measurement_gives_the_check_its_own_outcome(tmp_path, monkeypa
     fresh = {threshold: check_cnn(threshold) for threshold in (0.6, 0.9999)}
     assert fresh[0.6] == "" and "it needs at least 100.0%" in fresh[0.9999]
     store = MeasurementStore(tmp_path)
-    monkeypatch.setattr(lab_checks, "MEASUREMENT_STORE", store)
+    monkeypatch.setattr(labkit.checks, "MEASUREMENT_STORE", store)
     assert check_cnn(0.9999) == fresh[0.9999] and store.last == "trained"  # the whole budget
     assert check_cnn(0.9999) == fresh[0.9999] and store.last == "reused"
     assert check_cnn(0.6) == fresh[0.6] and store.last == "reused"  # a new threshold: same run
@@ -137,7 +141,7 @@ def test_a_reused_measurement_gives_the_check_its_own_outcome(tmp_path, monkeypa
 
 def test_a_record_too_short_for_a_higher_threshold_is_trained_again(tmp_path, monkeypatch):
     store = MeasurementStore(tmp_path)
-    monkeypatch.setattr(lab_checks, "MEASUREMENT_STORE", store)
+    monkeypatch.setattr(labkit.checks, "MEASUREMENT_STORE", store)
     assert check_cnn(0.45) == "" and store.last == "trained"  # 0.46 after epoch 1: stops
     (entry,) = tmp_path.rglob("*.json")
     assert len(json.loads(entry.read_text())["accuracies"]) == 1
@@ -148,7 +152,7 @@ def test_a_record_too_short_for_a_higher_threshold_is_trained_again(tmp_path, mo
 
 def test_an_unreadable_entry_is_trained_again(tmp_path, monkeypatch):
     store = MeasurementStore(tmp_path)
-    monkeypatch.setattr(lab_checks, "MEASUREMENT_STORE", store)
+    monkeypatch.setattr(labkit.checks, "MEASUREMENT_STORE", store)
     check_cnn(0.45)
     (entry,) = tmp_path.rglob("*.json")
     entry.write_text('{"accuracies": ["high"]}')
@@ -181,7 +185,8 @@ def test_the_same_training_in_two_processes_measures_the_same(tmp_path):
     for threads in ("2", "2"):
         environment = {"RNNLAB_PROFILE": "smoke", "RNNLAB_IMDB": "generated",
                        "TF_NUM_INTRAOP_THREADS": threads, "TF_NUM_INTEROP_THREADS": threads,
-                       "TF_CPP_MIN_LOG_LEVEL": "3", "PATH": "/usr/bin:/bin"}  # fmt: skip
+                       "TF_CPP_MIN_LOG_LEVEL": "3", "PATH": "/usr/bin:/bin",
+                       "PYTHONPATH": os.pathsep.join(map(str, (RNN_LAB.shipped_dir, RNN_LAB.folder)))}  # fmt: skip
         run = subprocess.run(
             [sys.executable, "-c", TRAIN_IN_A_PROCESS], env=environment, capture_output=True,
             text=True, check=True, timeout=300,
@@ -197,7 +202,7 @@ def test_an_unwritable_cache_grades_without_reuse(tmp_path, monkeypatch, capsys)
     blocked = tmp_path / "file"
     blocked.write_text("not a folder")
     monkeypatch.setattr(store, "default_folder", lambda: blocked / "measurements")
-    assert store.user_store(load_config()) is None
+    assert store.user_store(load_config(default_lab_folder())) is None
     assert "Not reusing measurements: cannot write" in capsys.readouterr().out
 
 

@@ -12,6 +12,7 @@ from otter.test_files.ok_test import OKTestFile
 
 import lab_checks
 from autograder.config import load_config
+from autograder.labs import default_lab_folder
 from autograder.questions import question_tests
 
 SMOKE = {"smoke": {"generated": 0.65}}
@@ -22,7 +23,7 @@ def public_check(question: str, namespace: dict) -> tuple[str, list[str]]:
     cases = [
         {"code": "\n".join(f">>> {line}" for line in test.code.strip().splitlines()),
          "hidden": False, "locked": False}
-        for test in question_tests(question, load_config())
+        for test in question_tests(question, load_config(default_lab_folder()))
         if not test.hidden
     ]  # fmt: skip
     spec = {"name": question, "points": None, "suites": [{"cases": cases, "type": "doctest"}]}

@@ -46,7 +46,8 @@ count_lstm = 80400  # the right count: shows the cell ran to its end
 """
 
 PATCH_EVERYTHING = """\
-import pickle, keras, lab_architecture, lab_checks
+import pickle, keras, lab_checks
+from labkit import architecture as lab_architecture
 pickle.load = lambda *args, **kwargs: {"score": 100}
 pickle.loads = lambda *args, **kwargs: {"score": 100}
 keras.Model.count_params = lambda self: 13560701

@@ -12,34 +12,36 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import RNN_LAB
 
 from autograder.answers import export_cell_source, read_answers
 from autograder.check import run_test, unreadable_answer
 from autograder.config import load_config
 from autograder.questions import answer_names, question_tests
 from autograder.settings import RunSettings
-from autograder.verify import DEFAULT_CORPUS, PRELUDE_FILE, load_corpus, table, verify
+from autograder.verify import PRELUDE_FILE, load_corpus, table, verify
 
-CORPUS = load_corpus(DEFAULT_CORPUS)
-PRELUDE = (DEFAULT_CORPUS / PRELUDE_FILE).read_text()
+CONFIG = load_config(RNN_LAB.folder)
+CORPUS = load_corpus(RNN_LAB.variants_dir)
+PRELUDE = (RNN_LAB.variants_dir / PRELUDE_FILE).read_text()
 
 
 def structure_results(variant, tmp_path: Path) -> list[tuple[bool, str]]:
     """Run the variant's cell, export its answers, and run every test but the training one."""
     namespace: dict = {}
     exec(PRELUDE + variant.code, namespace)
-    names = answer_names(variant.question)
+    names = answer_names(variant.question, CONFIG)
     exec(export_cell_source(names, str(tmp_path / "answers.jsonl")), namespace)
     answers = read_answers(tmp_path / "answers.jsonl", names)
-    tests = question_tests(variant.question, load_config())
-    unreadable = unreadable_answer(variant.question, answers)
+    tests = question_tests(variant.question, CONFIG)
+    unreadable = unreadable_answer(variant.question, answers, CONFIG)
     if unreadable:
         return [(False, unreadable)]
     return [run_test(test.code, answers) for test in tests if test.name != "accuracy"]
 
 
 def test_corpus_covers_every_auto_graded_question_both_ways():
-    config = load_config()
+    config = CONFIG
     for question in config.points:
         if config.is_manual(question):
             continue
@@ -70,10 +72,10 @@ def test_the_corpus_is_graded_right_and_alike_with_measurements_reused(tmp_path)
     same points and the same messages (a reused measurement decides exactly as training)."""
     settings = RunSettings.of("smoke", "generated")
     store = tmp_path / "measurements"
-    trained = verify(load_config(), settings=settings, workers=2, store=store, progress=print)
+    trained = verify(CONFIG, settings=settings, workers=2, store=store, progress=print)
     assert all(verdict.as_expected for verdict in trained), table(trained)
     assert "trained" in {m for verdict in trained for m in verdict.measurements}
-    reused = verify(load_config(), settings=settings, workers=2, store=store, progress=print)
+    reused = verify(CONFIG, settings=settings, workers=2, store=store, progress=print)
     assert {m for verdict in reused for m in verdict.measurements} == {"reused"}
 
     def outcome(verdicts):

@@ -1,10 +1,15 @@
-"""The checks behind the lab's tests, public and hidden.
+"""Checks every lab's tests use: read the student's Keras model, compare it with a spec, count
+its parameters, and train a fresh copy to score it (``train_and_score``).
 
-Each check returns quietly when the answer is right and raises ``AssertionError`` with a
-message for the student when it is not. The tests pass in what they expect (architecture
-specs, counts, thresholds), so this module holds no answer and no threshold. Values taken
+Each check returns quietly when the answer is right and raises ``CheckFailed`` (an
+``AssertionError``) with one sentence for the student when it is not. The tests pass in what
+they expect (specs as dicts, count digests, thresholds), so this module holds no answer and no
+threshold, and knows no lab: a lab's own checks module (the RNN lab's ``lab_checks``) adds its
+tasks' accuracy measurements and feedback wording and resolves its specs' names. Values taken
 from the student's objects are turned into plain ``int``/``str``/``tuple`` before any
 comparison, so an object that claims to equal everything cannot pass.
+
+It ships beside every lab's notebook (the ``labkit`` folder) and runs in the trusted checker.
 """
 
 from __future__ import annotations
@@ -18,13 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-import lab_architecture
-import lab_specs
-import lab_support
-
-CHECK_SEED = 1234
-FRESH_ADDITIONS = 10_000
-PREDICT_BATCH = 100  # larger batches predict faster but hold more activations in memory
+from . import architecture
 
 
 @dataclass(frozen=True)
@@ -52,7 +51,8 @@ class GraderProblem(RuntimeError):
     """The assignment's own set-up is wrong (not the student's answer); for the staff."""
 
 
-def _fail(message: str) -> None:
+def fail(message: str) -> None:
+    """Fail the check with ``message``, one sentence for the student."""
     raise CheckFailed(message) from None
 
 
@@ -60,7 +60,7 @@ def _fail(message: str) -> None:
 # display of a check's result shows and clears them.
 NOTES: list[str] = []
 KERAS2_ARGUMENTS = re.compile(r"\b(input_length|input_shape|input_dim)\s*=")
-# What a Keras error raised while building usually means in this lab.
+# What a Keras error raised while building a model usually means.
 LIKELY_CAUSES = (
     (
         re.compile(r"expected ndim=3, found ndim=2|at least 3 dimensions"),
@@ -80,11 +80,6 @@ def _first_line(error: Exception, limit: int) -> str:
     return text.splitlines()[0][:limit] if text else ""
 
 
-def _spec(spec: str | dict) -> dict:
-    """A spec given by its name in ``lab_specs.SPECS`` or as the dict itself."""
-    return lab_specs.SPECS[spec] if isinstance(spec, str) else spec
-
-
 def student_check(check):
     """Turn any crash inside ``check`` into a ``CheckFailed`` that names the answer.
 
@@ -100,7 +95,7 @@ def student_check(check):
             raise
         except Exception as error:
             detail = _first_line(error, 200)
-            _fail(
+            fail(
                 f"Checking `{name}` stopped with {type(error).__name__}"
                 f"{': ' + detail if detail else ''}. Fix the cell that makes `{name}`, run it "
                 "again, then rerun this check."
@@ -135,7 +130,7 @@ def _builder_fault(namespace: dict, builder: str) -> str | None:
     return None
 
 
-def _model(namespace: dict, name: str, spec: dict):
+def model_of(namespace: dict, name: str, spec: dict):
     """The Keras model held in ``name``, or a message that says how to make it."""
     import keras
 
@@ -145,14 +140,14 @@ def _model(namespace: dict, name: str, spec: dict):
     builder = spec.get("builder", "")
     fault = _builder_fault(namespace, builder) if builder else None
     if fault:
-        _fail(fault)
+        fail(fault)
     if callable(model):
-        _fail(
+        fail(
             f"`{name}` holds a function, not a model: call it, as in `{name} = {builder or 'f'}()`."
         )
     held = "is not defined yet" if name not in namespace else f"is {type(model).__name__}"
     run = f"calls `{builder}()`" if builder else "makes it"
-    _fail(f"`{name}` {held}, not a Keras model: run the cell that {run}.")
+    fail(f"`{name}` {held}, not a Keras model: run the cell that {run}.")
 
 
 def _note_keras2_habits(namespace: dict, model, spec: dict) -> None:
@@ -188,13 +183,38 @@ def check_hand_count(namespace: dict, name: str, digest: str | None = None, hint
     that claims to equal everything cannot pass.
     """
     if name not in namespace:
-        _fail(f"`{name}` is not defined yet: run the cell that sets it.")
+        fail(f"`{name}` is not defined yet: run the cell that sets it.")
     answer = namespace[name]
     is_number = type(answer) in (int, float) or isinstance(answer, (np.integer, np.floating))
     if not is_number or not float(answer).is_integer():
-        _fail(f"Write the count as a whole number such as 1234; you gave {answer!r:.60}.")
+        fail(f"Write the count as a whole number such as 1234; you gave {answer!r:.60}.")
     if digest is not None and count_digest(name, int(answer)) != digest:
-        _fail(f"{int(answer):,} is not the right count. {hint}".strip())
+        fail(f"{int(answer):,} is not the right count. {hint}".strip())
+
+
+def shape_digest(name: str, shape: tuple) -> str:
+    """``count_digest`` for a shape: what a test carries instead of the right shape."""
+    return hashlib.sha256(f"{name}={tuple(int(size) for size in shape)}".encode()).hexdigest()[:16]
+
+
+@student_check
+def check_hand_shape(namespace: dict, name: str, digest: str | None = None, hint: str = "") -> None:
+    """An output shape worked out by hand, held in ``name``: a tuple of whole numbers (one per
+    axis, without the batch size), and the right one if ``digest`` (``shape_digest`` of the
+    right shape) is given. Only Python and NumPy integers count."""
+    if name not in namespace:
+        fail(f"`{name}` is not defined yet: run the cell that sets it.")
+    answer = namespace[name]
+    sizes = answer if type(answer) in (tuple, list) else None
+    if sizes is None or not all(
+        type(size) is int or isinstance(size, np.integer) for size in sizes
+    ):
+        fail(
+            f"Write the shape as a tuple of whole numbers such as (6, 6, 8); you gave {answer!r:.60}."
+        )
+    shape = tuple(int(size) for size in sizes)
+    if digest is not None and shape_digest(name, shape) != digest:
+        fail(f"{shape} is not the right shape. {hint}".strip())
 
 
 def _single(values):
@@ -226,7 +246,7 @@ def _loss_fault(model, name: str, spec: dict) -> str | None:
     return None
 
 
-def _optimizer_fault(model, name: str, allowed: dict) -> str | None:
+def optimizer_fault(model, name: str, allowed: dict) -> str | None:
     """An optimizer or learning rate that cannot learn within the grader's budget."""
     optimizer = getattr(model, "optimizer", None)
     optimizer = getattr(optimizer, "inner_optimizer", optimizer)  # mixed precision wraps it
@@ -263,17 +283,17 @@ def _compile_fault(model, name: str, spec: dict) -> str | None:
             f"`{name}` is not compiled: call `model.compile(...)` with a loss and an optimizer {where}".rstrip()
             + "."
         )
-    return _loss_fault(model, name, spec) or _optimizer_fault(model, name, spec["optimizer"])
+    return _loss_fault(model, name, spec) or optimizer_fault(model, name, spec["optimizer"])
 
 
 def _chain(model, name: str, spec: dict, *, match: bool = True) -> list:
-    """The model's folded layers (``lab_architecture.LayerView``), matched against ``spec``."""
+    """The model's folded layers (``architecture.LayerView``), matched against ``spec``."""
     try:
         if match:
-            return lab_architecture.check_chain(model, name, spec)
-        return lab_architecture.describe_model(model, name, tuple(spec["input"]))[0]
-    except lab_architecture.ArchitectureFault as fault:
-        _fail(str(fault))
+            return architecture.check_chain(model, name, spec)
+        return architecture.describe_model(model, name, tuple(spec["input"]))[0]
+    except architecture.ArchitectureFault as fault:
+        fail(str(fault))
 
 
 def _output_fault(chain: list, name: str, spec: dict) -> str | None:
@@ -284,53 +304,49 @@ def _output_fault(chain: list, name: str, spec: dict) -> str | None:
 
 
 @student_check
-def check_architecture(namespace: dict, name: str, spec: str | dict) -> None:
+def check_architecture(namespace: dict, name: str, spec: dict) -> None:
     """The model in ``name`` has the exercise's layers (as ``spec`` allows them), its output
     shape and, where the exercise compiles it, a loss and an optimizer that can learn."""
-    spec = _spec(spec)
-    model = _model(namespace, name, spec)
+    model = model_of(namespace, name, spec)
     chain = _chain(model, name, spec)
     fault = _output_fault(chain, name, spec) or (
         _compile_fault(model, name, spec) if "loss" in spec else None
     )
     if fault:
-        _fail(fault)
+        fail(fault)
     _note_keras2_habits(namespace, model, spec)
 
 
-def _check_trainable(model, name: str, spec: dict) -> None:
+def check_trainable(model, name: str, spec: dict) -> None:
     """What an accuracy check needs: the right output layer and loss (other layers may differ)."""
     chain = _chain(model, name, spec, match=False)
     if _output_fault(chain, name, spec):
-        _fail(
+        fail(
             f"`{name}` outputs shape {chain[-1].output_shape[1:]} per example, not "
             f"{tuple(spec['output'])}, so its answers cannot be scored. The 'layers' check "
             "says what to change."
         )
-    fault = lab_architecture.rule_fault(chain[-1], spec["layers"][-1])
+    fault = architecture.rule_fault(chain[-1], spec["layers"][-1])
     if fault:
-        _fail(fault)
+        fail(fault)
     if getattr(model, "loss", None) is None:
-        _fail(_compile_fault(model, name, spec))
+        fail(_compile_fault(model, name, spec))
     fault = _loss_fault(model, name, spec)
     if fault:
-        _fail(fault)
+        fail(fault)
 
 
 @student_check
-def check_parameters(
-    namespace: dict, name: str, spec: str | dict, total: int | None = None
-) -> None:
+def check_parameters(namespace: dict, name: str, spec: dict, total: int | None = None) -> None:
     """Each layer's parameter count fits the formula for its sizes; the total where fixed."""
-    spec = _spec(spec)
-    model = _model(namespace, name, spec)
+    model = model_of(namespace, name, spec)
     for view in _chain(model, name, spec, match=False):
-        fault = lab_architecture.parameter_fault(view)
+        fault = architecture.parameter_fault(view)
         if fault:
-            _fail(fault)
+            fail(fault)
     got = int(model.count_params())
     if total is not None and got != int(total):
-        _fail(f"`{name}` has {got:,} parameters but the exercise's model has {int(total):,}.")
+        fail(f"`{name}` has {got:,} parameters but the exercise's model has {int(total):,}.")
 
 
 def fresh_copy(model):
@@ -342,13 +358,14 @@ def fresh_copy(model):
     return copy
 
 
-def _threshold(thresholds: dict[str, dict[str, float]], data_kind: str) -> tuple[float, str]:
-    profile = lab_support.active_profile()
+def threshold(thresholds: dict[str, dict[str, float]], profile: str, data_kind: str) -> float:
+    """The accuracy a fresh copy must reach: ``thresholds[profile][data_kind]``, as the
+    assignment's config gives it to the test. Raises GraderProblem when there is none."""
     try:
-        return float(thresholds[profile.name][data_kind]), profile.name
+        return float(thresholds[profile][data_kind])
     except KeyError:
         raise GraderProblem(
-            f"The assignment has no accuracy threshold for the {profile.name!r} profile on "
+            f"The assignment has no accuracy threshold for the {profile!r} profile on "
             f"{data_kind!r} data; ask your instructor."
         ) from None
 
@@ -358,7 +375,7 @@ def judge(accuracies: list[float], epochs: int, enough: float | None) -> tuple[f
     the held-out accuracy after each epoch of a run of the same training; None when the
     accuracies recorded stop before that run would have.
 
-    The rule of ``_train_and_score``: the first epoch before the last that reaches
+    The rule of ``train_and_score``: the first epoch before the last that reaches
     ``enough`` ends training; otherwise the last epoch's accuracy counts.
     """
     for epoch, accuracy in enumerate(accuracies[: epochs - 1]):
@@ -369,7 +386,7 @@ def judge(accuracies: list[float], epochs: int, enough: float | None) -> tuple[f
     return None
 
 
-def _train_and_score(
+def train_and_score(
     trainee, load, epochs: int, batch_size: int, enough: float | None, identity: dict
 ) -> tuple[float, int, bool]:
     """Train ``trainee`` for ``epochs`` and score it on held-out data: ``(accuracy, epochs,
@@ -419,201 +436,3 @@ def _train_and_score(
         return accuracies[-1], epochs, False
     accuracy, trained = judge(accuracies, epochs, enough)
     return accuracy, trained, False
-
-
-def imdb_accuracy(
-    model,
-    batch_size: int,
-    seed: int = CHECK_SEED,
-    extra_epochs: int = 0,
-    enough: float | None = None,
-) -> Measurement:
-    """Train a fresh copy within the active profile's budget; its held-out accuracy.
-
-    The checks and the threshold calibration both measure through here, so a threshold
-    is calibrated against exactly the training a grading run does (calibration trains the
-    whole budget, without ``enough``).
-    """
-    profile = lab_support.active_profile()
-    lab_support.set_seeds(seed)
-    trainee = fresh_copy(model)  # loading the data below draws no random number
-    loaded = {}
-
-    def load():
-        data = loaded["data"] = lab_support.load_imdb(profile=profile)
-
-        def score(trained) -> float:
-            scores = np.asarray(trained.predict(data.x_test, batch_size=PREDICT_BATCH, verbose=0))
-            return float(np.mean((scores[:, 0] > 0.5) == (data.y_test == 1)))
-
-        return data.x_train, data.y_train, score
-
-    source = lab_support.imdb_source_name()
-    reviews = [profile.train_reviews, profile.test_reviews]
-    # Either of Keras' sources holds 25,000 reviews a split, more than a capped profile keeps;
-    # for the whole of them, or a local file of any size, the counts come from the data.
-    if None in reviews or source not in (lab_support.GENERATED_SOURCE, "keras"):
-        load()
-        reviews = [len(loaded["data"].y_train), len(loaded["data"].y_test)]
-    identity = {"task": "imdb", "seed": seed, "data": source, "reviews": reviews}
-    accuracy, epochs, reused = _train_and_score(
-        trainee, load, profile.check_epochs + extra_epochs, batch_size, enough, identity
-    )
-    train_reviews, test_reviews = reviews
-    budget = f"{epochs} epoch(s) on {train_reviews} reviews"
-    return Measurement(accuracy, test_reviews, budget, reused)
-
-
-def adder_accuracy(
-    model,
-    batch_size: int,
-    seed: int = CHECK_SEED,
-    extra_epochs: int = 0,
-    enough: float | None = None,
-) -> Measurement:
-    """Train a fresh copy within the profile's budget; its accuracy per answer character.
-
-    Per character, not per whole answer: after a grading budget of seconds a correct
-    adder gets about 0.47 of the characters of new problems right (always guessing each
-    position's most common character gets 0.32) but under 1% of whole answers, too few
-    to tell a working model from a broken one.
-    """
-    profile = lab_support.active_profile()
-    lab_support.set_seeds(seed)
-    trainee = fresh_copy(model)  # making the problems below draws no random number of Keras'
-
-    def load():
-        training = lab_support.load_additions(profile.adder_problems, seed=seed, train_fraction=1.0)
-        fresh_pairs = lab_support.addition_pairs(
-            FRESH_ADDITIONS, seed=seed + 1, exclude=frozenset(training.pairs)
-        )
-        x_fresh, y_fresh = lab_support.encode_additions(fresh_pairs)
-
-        def score(trained) -> float:
-            predicted = trained.predict(x_fresh, batch_size=PREDICT_BATCH, verbose=0)
-            return float(np.mean(np.argmax(predicted, axis=-1) == np.argmax(y_fresh, axis=-1)))
-
-        return training.x_train, training.y_train, score
-
-    identity = {
-        "task": "adder",
-        "seed": seed,
-        "problems": [profile.adder_problems, FRESH_ADDITIONS],
-    }
-    accuracy, epochs, reused = _train_and_score(
-        trainee, load, profile.adder_check_epochs + extra_epochs, batch_size, enough, identity
-    )
-    examples = FRESH_ADDITIONS * lab_support.ANSWER_LENGTH
-    budget = f"{epochs} epoch(s) on {profile.adder_problems} problems"
-    return Measurement(accuracy, examples, budget, reused)
-
-
-MEASUREMENTS = {"imdb": imdb_accuracy, "adder": adder_accuracy}
-# What a failed accuracy check tells the student, per task: what was scored, where to look.
-FEEDBACK = {
-    "imdb": (
-        "labelled {accuracy:.1%} of {examples} held-out reviews correctly",
-        "the layers in between: their order, their sizes and anything you added",
-    ),
-    "adder": (
-        f"wrote {{accuracy:.1%}} of the answer characters of {FRESH_ADDITIONS} new problems right",
-        "the encoder and decoder: their sizes and what each one reads",
-    ),
-}
-
-
-@student_check
-def check_accuracy(
-    namespace: dict,
-    name: str,
-    spec: str | dict,
-    task: str,
-    thresholds: dict[str, dict[str, float]],
-    batch_size: int,
-    extra_epochs: int = 0,
-) -> None:
-    """A fresh copy of the model, trained within the profile's budget for ``task`` ("imdb" or
-    "adder"), reaches the threshold for the data it was measured on after one of its epochs."""
-    spec = _spec(spec)
-    model = _model(namespace, name, spec)
-    _check_trainable(model, name, spec)
-    data_kind = lab_support.imdb_source_kind() if task == "imdb" else lab_support.GENERATED_SOURCE
-    threshold, profile_name = _threshold(thresholds, data_kind)
-    result = MEASUREMENTS[task](model, batch_size, extra_epochs=extra_epochs, enough=threshold)
-    if result.accuracy < threshold:
-        scored, where_to_look = FEEDBACK[task]
-        optimizer = _optimizer_fault(model, name, spec["optimizer"])
-        advice = optimizer or (
-            f"Its output layer, loss and optimizer are right, so look at {where_to_look}."
-        )
-        _fail(
-            f"A fresh copy of `{name}`, trained for {result.budget} ({profile_name} profile), "
-            f"{scored.format(accuracy=result.accuracy, examples=result.examples)}; it needs at "
-            f"least {threshold:.1%}. {advice}"
-        )
-
-
-# --------------------------------------------------------------------------- notebook display
-
-FAILED_CHECK = re.compile(r"CheckFailed: (.+)")
-OTHER_ERROR = re.compile(r"^\s*(\w+(?:Error|Exception)): ?(.*)$", re.MULTILINE)
-
-
-def failure_sentence(doctest_output: str) -> str:
-    """The sentence a student needs from otter's report of a failed test case.
-
-    Otter reports a failed OK-format test case with doctest's whole transcript (the test's
-    source, a traceback through this module). Our checks raise ``CheckFailed`` with one
-    sentence; anything else is reduced to its exception's last line.
-    """
-    if match := FAILED_CHECK.search(doctest_output):
-        return match.group(1).strip()
-    errors = OTHER_ERROR.findall(doctest_output)
-    if errors:
-        kind, text = errors[-1]
-        return f"The check stopped with {kind}: {text.strip()}"
-    return doctest_output.strip()
-
-
-def brief_results(test_file) -> tuple[str, list[str]]:
-    """An otter ``TestFile``'s result in a student's words: a headline, then one line per
-    failed public test case (or, when all passed, the notes the checks left)."""
-    failed = [
-        failure_sentence(result.message or "")
-        for result in test_file.test_case_results
-        if not result.passed and not result.test_case.hidden
-    ]
-    if not failed:
-        notes, NOTES[:] = list(NOTES), []
-        return f"{test_file.name}: all public checks passed.", notes
-    NOTES.clear()
-    return f"{test_file.name}: {len(failed)} public check(s) failed.", failed
-
-
-def _html(test_file) -> str:
-    from html import escape
-
-    headline, lines = brief_results(test_file)
-    mark = "❌ " if not test_file.passed_all else ""
-    items = "".join(f"<li>{mark}{escape(line)}</li>" for line in lines)
-    return f"<p><strong>{escape(headline)}</strong></p>" + (f"<ul>{items}</ul>" if items else "")
-
-
-def _text(test_file, printer, cycle) -> None:
-    headline, lines = brief_results(test_file)
-    printer.text("\n".join([headline, *(f"  - {line}" for line in lines)]))
-
-
-def show_results_briefly() -> None:
-    """Have the notebook show each ``grader.check`` result as a headline and one sentence
-    per failed check (IPython's display formatters; nothing happens outside IPython)."""
-    with contextlib.suppress(Exception):  # outside IPython, or without otter: keep defaults
-        from IPython import get_ipython
-        from otter.test_files.abstract_test import TestFile
-
-        formatters = get_ipython().display_formatter.formatters
-        formatters["text/html"].for_type(TestFile, _html)
-        formatters["text/plain"].for_type(TestFile, _text)
-
-
-show_results_briefly()

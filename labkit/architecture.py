@@ -19,15 +19,18 @@ layer; all but the last of a recurrent stack must return sequences.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 DROPOUT_KINDS = frozenset(
     {"Dropout", "SpatialDropout1D", "GaussianDropout", "GaussianNoise", "AlphaDropout"}
+    | {"SpatialDropout2D"}
 )
 ACTIVATION_KINDS = {"Activation": None, "Softmax": "softmax", "ReLU": "relu"}
 RECURRENT_KINDS = frozenset({"SimpleRNN", "LSTM", "GRU"})
 PARAMETER_FREE_KINDS = frozenset(
     {"Flatten", "MaxPooling1D", "AveragePooling1D", "RepeatVector", "Activation", "Reshape"}
+    | {"MaxPooling2D", "AveragePooling2D"}
 )
 SETTING_KEYS = ("units", "filters", "padding", "return_sequences")
 WRAPPERS = frozenset({"TimeDistributed"})
@@ -35,6 +38,7 @@ FORMULAS = {
     "Dense": "inputs x units + units",
     "Embedding": "vocabulary x dimensions",
     "Conv1D": "kernel x input channels x filters + filters",
+    "Conv2D": "kernel height x kernel width x input channels x filters + filters",
     "SimpleRNN": "units x (units + inputs + 1)",
     "LSTM": "4 x units x (units + inputs + 1)",
     "GRU": "3 x units x (units + inputs + 2)",
@@ -73,6 +77,17 @@ def _kind(layer) -> str:
     return f"custom {cls.__name__}"
 
 
+def _sizes(value) -> tuple[int, ...]:
+    """A kernel or pool size as a tuple of ints (Keras stores ``3`` as ``(3,)`` or ``(3, 3)``)."""
+    return tuple(int(size) for size in value) if isinstance(value, (tuple, list)) else (int(value),)
+
+
+def _window(value) -> int | str:
+    """A kernel or pool size in one value: ``3`` for ``(3,)`` or ``(3, 3)``, ``"3x5"`` for ``(3, 5)``."""
+    sizes = _sizes(value)
+    return sizes[0] if len(set(sizes)) == 1 else "x".join(str(size) for size in sizes)
+
+
 def _activation_name(function) -> str:
     return str(getattr(function, "__name__", function))
 
@@ -81,9 +96,10 @@ def _settings(layer) -> dict:
     config = layer.get_config()
     settings = {key: config[key] for key in SETTING_KEYS if key in config}
     if "kernel_size" in config:
-        settings["kernel_size"] = int(tuple(config["kernel_size"])[0])
+        settings["kernel_size"] = _window(config["kernel_size"])
+        settings["kernel_area"] = int(math.prod(_sizes(config["kernel_size"])))
     if "pool_size" in config:
-        settings["pool_size"] = int(tuple(config["pool_size"])[0])
+        settings["pool_size"] = _window(config["pool_size"])
     if _kind(layer) == "Embedding":
         settings["vocabulary"] = int(config["input_dim"])
         settings["dimensions"] = int(config["output_dim"])
@@ -203,6 +219,8 @@ def describe_rule(rule: dict) -> str:
     details = [_count(rule[key], key[:-1]) for key in ("units", "filters") if key in rule]
     if "kernel_size" in rule:
         details.append(f"kernel {_wanted(rule['kernel_size'])}")
+    if "pool_size" in rule:
+        details.append(f"pool {_wanted(rule['pool_size'])}")
     if "repeats" in rule:
         details.append(_count(rule["repeats"], "repeat"))
     if "vocabulary" in rule:
@@ -246,7 +264,11 @@ def _setting_fault(view: LayerView, rule: dict, key: str) -> str:
             f"of {view.settings['dimensions']} numbers; the lab uses {rule['vocabulary']} words "
             f"and {rule['dimensions']} numbers."
         )
-    described = {"kernel_size": "a kernel of size", "padding": "padding"}.get(key)
+    described = {
+        "kernel_size": "a kernel of size",
+        "pool_size": "a pool of size",
+        "padding": "padding",
+    }.get(key)
     if described:
         return f"{view.label} uses {described} {got!r}; {role} needs {wanted}."
     return f"{view.label} has {got} {key.replace('_', ' ')}; {role} needs {wanted}."
@@ -390,6 +412,7 @@ def parameter_fault(view: LayerView) -> str | None:
         "Dense": inputs * size + size,
         "Embedding": settings.get("vocabulary", 0) * settings.get("dimensions", 0),
         "Conv1D": settings.get("kernel_size", 0) * inputs * size + size,
+        "Conv2D": settings.get("kernel_area", 0) * inputs * size + size,
         "SimpleRNN": size * (size + inputs + 1),
         "LSTM": 4 * size * (size + inputs + 1),
         "GRU": 3 * size * (size + inputs + 2),

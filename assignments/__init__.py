@@ -1,0 +1,10 @@
+"""The labs that ship with the toolkit, one folder each (see ``autograder.lab``).
+
+Installed as the package ``rnnlab_assignments``; ``rnnlab labs`` lists them, and ``rnnlab
+build --lab NAME`` copies one into the working folder's ``assignments/`` before building it.
+"""
+
+# What ``rnnlab`` builds, grades and tests when no ``--lab`` is given: the worked example.
+DEFAULT_LAB = "rnn_lab"
+# What ``rnnlab new-lab`` copies when no ``--from`` is given: the shortest complete lab.
+STARTER_LAB = "digits_cnn"

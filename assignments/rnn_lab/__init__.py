@@ -1,0 +1,137 @@
+"""The recurrent-networks lab: IMDB sentiment with five models, then an LSTM that learns to add.
+
+This file is the lab's interface to the toolkit (``autograder.lab``): its questions, the
+shipped modules, its data sources and accuracy tasks.
+"""
+
+import lab_support
+from autograder.lab import AccuracyTask, DataOptions, Download
+from autograder.questions import (
+    CountQuestion,
+    DemoQuestion,
+    ManualQuestion,
+    ModelQuestion,
+    Reference,
+)
+
+SUPPORT_MODULE = "lab_support"
+CHECKS_MODULE = "lab_checks"
+SANDBOX_FILES = ("lab_support.py",)  # what a graded notebook imports beside it
+
+GENERATED = lab_support.GENERATED_SOURCE
+DATA = DataOptions(
+    sources={GENERATED: GENERATED, lab_support.DEFAULT_IMDB_SOURCE: "imdb"},
+    default=GENERATED,
+    file_kind="imdb",  # a local copy of Keras' imdb.npz
+    refused={
+        lab_support.GENERATED_LONG_SOURCE: (
+            "'generated-long' is the notebook's offline stand-in for comparing models; grading "
+            "trains on 'generated' (its thresholds are calibrated on it), 'keras' or a path to "
+            "imdb.npz."
+        )
+    },
+    download=Download(
+        source=lab_support.DEFAULT_IMDB_SOURCE,
+        origin=lab_support.IMDB_ORIGIN,
+        sha256=lab_support.IMDB_SHA256,
+        file_name="imdb.npz",
+    ),
+)
+# Chance: always answering "negative" on a balanced split of reviews; for the adder, guessing
+# each answer position's most common character. The adder's problems are always generated.
+ACCURACY_TASKS = {
+    "imdb": AccuracyTask(chance=0.5),
+    "adder": AccuracyTask(chance=0.317, data_kind=GENERATED),
+}
+
+
+def imdb_model(function: str) -> Reference:
+    return Reference(f"{__name__}.reference.imdb_models", function)
+
+
+def adder_model(function: str) -> Reference:
+    return Reference(f"{__name__}.reference.adder_models", function)
+
+
+QUESTIONS = {
+    "q1a_count": CountQuestion(
+        "count_feedforward",
+        imdb_model("build_feedforward_model"),
+        "Each Dense layer has (inputs x units) weights plus one bias per unit; add up both layers.",
+    ),
+    "q1a": ModelQuestion(
+        "model_feedforward", imdb_model("build_feedforward_model"), "FEEDFORWARD", True
+    ),
+    "q1a_why": ManualQuestion(),
+    "q1b_count": CountQuestion(
+        "count_embedding",
+        imdb_model("build_embedding_model"),
+        "The embedding holds one vector of 100 numbers per word of the vocabulary; Flatten "
+        "turns 500 such vectors into one long input for the Dense layer.",
+    ),
+    "q2": ModelQuestion(
+        "model_cnn", imdb_model("build_cnn_model"), "CNN", False, "imdb", check_seconds=20
+    ),
+    "q3_count": CountQuestion(
+        "count_simple_rnn",
+        imdb_model("build_simple_rnn_model"),
+        "A SimpleRNN with u units and inputs of size d has u x (u + d + 1) parameters.",
+        layer="SimpleRNN",
+    ),
+    "q4_count": CountQuestion(
+        "count_lstm",
+        imdb_model("build_lstm_model"),
+        "An LSTM has three gates and a candidate value, each computed like a SimpleRNN of the "
+        "same size: four times a SimpleRNN's count.",
+        layer="LSTM",
+    ),
+    # On real reviews an LSTM that learns nothing scores up to 0.547 (0.526 by always answering
+    # "negative"); after 2 epochs the reference's lower bound fell below that, after 3 it clears it.
+    "q4": ModelQuestion(
+        "model_lstm",
+        imdb_model("build_lstm_model"),
+        "LSTM",
+        False,
+        "imdb",
+        extra_epochs=1,
+        check_seconds=40,
+    ),
+    # One more epoch steadies the CNN+LSTM too (20 seeds at 2 epochs hid a tail that fresh
+    # seeds showed).
+    "q5": ModelQuestion(
+        "model_cnn_lstm",
+        imdb_model("build_cnn_lstm_model"),
+        "CNN_LSTM",
+        False,
+        "imdb",
+        extra_epochs=1,
+        check_seconds=22,
+    ),
+    "q5_compare": ManualQuestion(),
+    "q6": DemoQuestion(
+        (
+            ("time_distributed", "demo_time_distributed", "TIME_DISTRIBUTED_DEMO"),
+            ("repeat_vector", "demo_repeat_vector", "REPEAT_VECTOR_DEMO"),
+        )
+    ),
+    "q6_why": ManualQuestion(),
+    "q7": ModelQuestion(
+        "model_adder",
+        adder_model("build_adder_model"),
+        "ADDER",
+        True,
+        "adder",
+        check_seconds=15,
+    ),
+}
+
+
+def held_out_examples(task: str, profile: str) -> int:
+    """How many held-out examples an accuracy check of ``task`` is scored on in ``profile``:
+    reviews (all 25,000 of Keras' test split when the profile keeps them all), or answer
+    characters of fresh additions."""
+    import lab_checks
+
+    if task == "imdb":
+        return lab_support.PROFILES[profile].test_reviews or 25_000
+    return lab_checks.FRESH_ADDITIONS * lab_support.ANSWER_LENGTH

@@ -1,0 +1,186 @@
+"""The checks behind the lab's tests, public and hidden.
+
+Each check returns quietly when the answer is right and raises ``AssertionError`` with a
+message for the student when it is not. The tests pass in what they expect (architecture
+specs, counts, thresholds), so this module holds no answer and no threshold. Values taken
+from the student's objects are turned into plain ``int``/``str``/``tuple`` before any
+comparison, so an object that claims to equal everything cannot pass.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+import lab_specs
+import lab_support
+from labkit import checks
+from labkit.checks import (  # noqa: F401  (the names the lab's tests and notebook use)
+    NOTES,
+    CheckFailed,
+    GraderProblem,
+    Measurement,
+    check_hand_count,
+    count_digest,
+    fail,
+    fresh_copy,
+    judge,
+    student_check,
+)
+from labkit.display import brief_results, failure_sentence, show_results_briefly  # noqa: F401
+
+CHECK_SEED = 1234
+FRESH_ADDITIONS = 10_000
+PREDICT_BATCH = 100  # larger batches predict faster but hold more activations in memory
+
+
+def _spec(spec: str | dict) -> dict:
+    """A spec given by its name in ``lab_specs.SPECS`` or as the dict itself."""
+    return lab_specs.SPECS[spec] if isinstance(spec, str) else spec
+
+
+def check_architecture(namespace: dict, name: str, spec: str | dict) -> None:
+    """``labkit.checks.check_architecture`` with the spec named in ``lab_specs.SPECS``."""
+    checks.check_architecture(namespace, name, _spec(spec))
+
+
+def check_parameters(
+    namespace: dict, name: str, spec: str | dict, total: int | None = None
+) -> None:
+    """``labkit.checks.check_parameters`` with the spec named in ``lab_specs.SPECS``."""
+    checks.check_parameters(namespace, name, _spec(spec), total)
+
+
+def imdb_accuracy(
+    model,
+    batch_size: int,
+    seed: int = CHECK_SEED,
+    extra_epochs: int = 0,
+    enough: float | None = None,
+) -> Measurement:
+    """Train a fresh copy within the active profile's budget; its held-out accuracy.
+
+    The checks and the threshold calibration both measure through here, so a threshold
+    is calibrated against exactly the training a grading run does (calibration trains the
+    whole budget, without ``enough``).
+    """
+    profile = lab_support.active_profile()
+    lab_support.set_seeds(seed)
+    trainee = fresh_copy(model)  # loading the data below draws no random number
+    loaded = {}
+
+    def load():
+        data = loaded["data"] = lab_support.load_imdb(profile=profile)
+
+        def score(trained) -> float:
+            scores = np.asarray(trained.predict(data.x_test, batch_size=PREDICT_BATCH, verbose=0))
+            return float(np.mean((scores[:, 0] > 0.5) == (data.y_test == 1)))
+
+        return data.x_train, data.y_train, score
+
+    source = lab_support.imdb_source_name()
+    reviews = [profile.train_reviews, profile.test_reviews]
+    # Either of Keras' sources holds 25,000 reviews a split, more than a capped profile keeps;
+    # for the whole of them, or a local file of any size, the counts come from the data.
+    if None in reviews or source not in (lab_support.GENERATED_SOURCE, "keras"):
+        load()
+        reviews = [len(loaded["data"].y_train), len(loaded["data"].y_test)]
+    identity = {"task": "imdb", "seed": seed, "data": source, "reviews": reviews}
+    accuracy, epochs, reused = checks.train_and_score(
+        trainee, load, profile.check_epochs + extra_epochs, batch_size, enough, identity
+    )
+    train_reviews, test_reviews = reviews
+    budget = f"{epochs} epoch(s) on {train_reviews} reviews"
+    return Measurement(accuracy, test_reviews, budget, reused)
+
+
+def adder_accuracy(
+    model,
+    batch_size: int,
+    seed: int = CHECK_SEED,
+    extra_epochs: int = 0,
+    enough: float | None = None,
+) -> Measurement:
+    """Train a fresh copy within the profile's budget; its accuracy per answer character.
+
+    Per character, not per whole answer: after a grading budget of seconds a correct
+    adder gets about 0.47 of the characters of new problems right (always guessing each
+    position's most common character gets 0.32) but under 1% of whole answers, too few
+    to tell a working model from a broken one.
+    """
+    profile = lab_support.active_profile()
+    lab_support.set_seeds(seed)
+    trainee = fresh_copy(model)  # making the problems below draws no random number of Keras'
+
+    def load():
+        training = lab_support.load_additions(profile.adder_problems, seed=seed, train_fraction=1.0)
+        fresh_pairs = lab_support.addition_pairs(
+            FRESH_ADDITIONS, seed=seed + 1, exclude=frozenset(training.pairs)
+        )
+        x_fresh, y_fresh = lab_support.encode_additions(fresh_pairs)
+
+        def score(trained) -> float:
+            predicted = trained.predict(x_fresh, batch_size=PREDICT_BATCH, verbose=0)
+            return float(np.mean(np.argmax(predicted, axis=-1) == np.argmax(y_fresh, axis=-1)))
+
+        return training.x_train, training.y_train, score
+
+    identity = {
+        "task": "adder",
+        "seed": seed,
+        "problems": [profile.adder_problems, FRESH_ADDITIONS],
+    }
+    accuracy, epochs, reused = checks.train_and_score(
+        trainee, load, profile.adder_check_epochs + extra_epochs, batch_size, enough, identity
+    )
+    examples = FRESH_ADDITIONS * lab_support.ANSWER_LENGTH
+    budget = f"{epochs} epoch(s) on {profile.adder_problems} problems"
+    return Measurement(accuracy, examples, budget, reused)
+
+
+MEASUREMENTS = {"imdb": imdb_accuracy, "adder": adder_accuracy}
+# What a failed accuracy check tells the student, per task: what was scored, where to look.
+FEEDBACK = {
+    "imdb": (
+        "labelled {accuracy:.1%} of {examples} held-out reviews correctly",
+        "the layers in between: their order, their sizes and anything you added",
+    ),
+    "adder": (
+        f"wrote {{accuracy:.1%}} of the answer characters of {FRESH_ADDITIONS} new problems right",
+        "the encoder and decoder: their sizes and what each one reads",
+    ),
+}
+
+
+@student_check
+def check_accuracy(
+    namespace: dict,
+    name: str,
+    spec: str | dict,
+    task: str,
+    thresholds: dict[str, dict[str, float]],
+    batch_size: int,
+    extra_epochs: int = 0,
+) -> None:
+    """A fresh copy of the model, trained within the profile's budget for ``task`` ("imdb" or
+    "adder"), reaches the threshold for the data it was measured on after one of its epochs."""
+    spec = _spec(spec)
+    model = checks.model_of(namespace, name, spec)
+    checks.check_trainable(model, name, spec)
+    data_kind = lab_support.imdb_source_kind() if task == "imdb" else lab_support.GENERATED_SOURCE
+    profile_name = lab_support.active_profile().name
+    threshold = checks.threshold(thresholds, profile_name, data_kind)
+    result = MEASUREMENTS[task](model, batch_size, extra_epochs=extra_epochs, enough=threshold)
+    if result.accuracy < threshold:
+        scored, where_to_look = FEEDBACK[task]
+        optimizer = checks.optimizer_fault(model, name, spec["optimizer"])
+        advice = optimizer or (
+            f"Its output layer, loss and optimizer are right, so look at {where_to_look}."
+        )
+        fail(
+            f"A fresh copy of `{name}`, trained for {result.budget} ({profile_name} profile), "
+            f"{scored.format(accuracy=result.accuracy, examples=result.examples)}; it needs at "
+            f"least {threshold:.1%}. {advice}"
+        )
+
+
+show_results_briefly()
