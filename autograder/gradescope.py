@@ -14,21 +14,23 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import importlib.util
 import json
 import sys
 import zipfile
+from importlib import metadata
 from pathlib import Path
 
 from .config import AssignmentConfig, load_config
 from .grade import GradeReport, grade
 from .labs import NOT_COPIED
-from .pins import pins
+from .pins import pins, requirements_of
 from .settings import DataSource, RunSettings
 from .store import STORE_DIR
 from .submission import InvalidSubmission, find_in_folder
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-PACKAGE_DIRS = ("autograder", "labkit", "assignments")  # what pyproject.toml installs
+TOOLKIT_PACKAGES = ("autograder", "labkit")  # what grading imports besides the lab
+DISTRIBUTION = "rnnlab"
 ZIP_NAME = "gradescope_autograder.zip"
 ASSIGNMENT_DIR = "assignment"
 HIDDEN_VISIBILITY = "after_published"
@@ -56,7 +58,13 @@ if ! python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
 fi
 "$PYTHON" -m venv "$ROOT/venv"
 "$ROOT/venv/bin/pip" install -q --upgrade pip
-"$ROOT/venv/bin/pip" install -q -c "$ROOT/source/constraints.txt" "$ROOT/source/rnnlab"
+"$ROOT/venv/bin/pip" install -q -c "$ROOT/source/constraints.txt" \
+    -r "$ROOT/source/rnnlab/requirements.txt"
+# The toolkit's own packages, copied where the sandboxed notebook can import them too
+# (it cannot read $ROOT/source).
+SITE="$("$ROOT/venv/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
+cp -R "$ROOT/source/rnnlab/"* "$SITE/"
+rm -f "$SITE/requirements.txt"
 bash "$ROOT/source/fetch_data.sh"
 """
 
@@ -104,7 +112,7 @@ def write_zip(config: AssignmentConfig, destination: Path, data: DataSource) -> 
 
     ``data`` is what grading uses: a source the lab makes itself, one that setup.sh
     downloads (the lab's ``DataOptions.download``) or a local file (carried in the zip). The
-    zip holds the toolkit and every installed lab as a package, and the lab itself (without
+    zip holds the toolkit's packages (``rnnlab/``, installed by setup.sh) and the lab itself (without
     its build output) in ``source/assignment``.
     """
     file = data_file(config, data)
@@ -119,11 +127,11 @@ def write_zip(config: AssignmentConfig, destination: Path, data: DataSource) -> 
         if data.path is not None:
             archive.write(data.path, file)
         archive.writestr(CONSTRAINTS, pins().constraints_txt())
-        archive.write(PROJECT_ROOT / "pyproject.toml", "rnnlab/pyproject.toml")
-        archive.write(PROJECT_ROOT / "README.md", "rnnlab/README.md")
-        for folder in PACKAGE_DIRS:
-            for path in _files(PROJECT_ROOT / folder):
-                archive.write(path, f"rnnlab/{path.relative_to(PROJECT_ROOT)}")
+        archive.writestr("rnnlab/requirements.txt", "\n".join(toolkit_requirements()) + "\n")
+        for package in TOOLKIT_PACKAGES:
+            folder = Path(importlib.util.find_spec(package).origin).parent
+            for path in _files(folder):
+                archive.write(path, f"rnnlab/{package}/{path.relative_to(folder)}")
         for path in sorted((config.dist_dir / STORE_DIR).glob("??/*.json")):
             archive.write(path, f"{STORE_DIR}/{path.parent.name}/{path.name}")
         for path in _files(config.folder):
@@ -137,6 +145,17 @@ def _files(folder: Path) -> list[Path]:
         path
         for path in sorted(folder.rglob("*"))
         if path.is_file() and not set(NOT_COPIED) & set(path.relative_to(folder).parts)
+    ]
+
+
+def toolkit_requirements() -> list[str]:
+    """What the installed toolkit requires (its metadata, extras left out): the zip installs
+    these, pinned by constraints.txt, then copies in the toolkit's packages, so the zip
+    is the same whether the toolkit was installed from a wheel or a checkout."""
+    return [
+        str(requirement)
+        for requirement in requirements_of(metadata.distribution(DISTRIBUTION))
+        if requirement.marker is None or "extra" not in str(requirement.marker)
     ]
 
 

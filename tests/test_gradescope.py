@@ -66,7 +66,12 @@ def gradescope_tree(built, tmp_path):
     root = tmp_path / "autograder"
     names = unpack(built.dist_dir / "autograder" / "gradescope_autograder.zip", root)
     assert {"setup.sh", "run_autograder", "fetch_data.sh", "constraints.txt"} <= set(names)
-    assert {"assignment/assignment.toml", "rnnlab/autograder/gradescope.py"} <= set(names)
+    assert {
+        "assignment/assignment.toml",
+        "assignment/__init__.py",
+        "rnnlab/autograder/gradescope.py",
+    } <= set(names)
+    assert {"rnnlab/labkit/checks.py", "rnnlab/requirements.txt"} <= set(names)
     assert any(name.startswith("measurements/") for name in names)  # the build's, for reuse
     return root
 
