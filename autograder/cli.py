@@ -161,7 +161,8 @@ def labs_main(args: argparse.Namespace) -> None:
 
 
 def new_lab_main(args: argparse.Namespace) -> None:
-    """Start a lab from a copy of another (the small digits lab unless ``--from`` says)."""
+    """Start a lab from a copy of another (the installed labs' starting point unless
+    ``--from`` says)."""
     from .labs import new_lab
 
     folder = new_lab(args.name, args.source)

@@ -100,7 +100,7 @@ def new_lab(name: str, source: str | None = None, working: Path | None = None) -
     """Start the lab ``name`` in ``./assignments/NAME`` from a copy of ``source`` (a path or
     a name; the installed labs' starting point when None), renamed throughout: its config's
     name, and its shipped modules given names of the new lab's own (``NAME_support.py`` for
-    ``digits_support.py``), so that the two never collide. Returns the new folder.
+    ``other_support.py``), so that the two never collide. Returns the new folder.
 
     Raises LabError for a name that is not a lowercase identifier or is taken.
     """

@@ -1,7 +1,7 @@
 """Inside a grading run's kernel: training that a notebook starts itself costs a token amount.
 
 The checker trains its own fresh copy of every model, so what a notebook trains never counts
-toward its grade. A lab's own helpers (the RNN lab's ``fit_model``) already skip training in a
+toward its grade. A lab's own training helpers may already skip training in a
 grading run; a student who calls ``model.fit`` directly, with the lab's epochs, would make the
 notebook train everything and could run past the time limit with every answer right. So the
 grader's first cell (``autograder.execute``), in a profile whose notebook trains nothing,

@@ -60,8 +60,8 @@ class ModelQuestion:
     accuracy_check: str | None = None  # an accuracy task of the lab (its ACCURACY_TASKS)
     batch_size: int = 32
     extra_epochs: int = 0  # beyond the profile's check epochs, for a cheap but noisy check
-    # Its accuracy check of the reference on one core (real reviews; it stops once the threshold
-    # is reached), measured: deals out the work.
+    # Its accuracy check of the reference on one core (the lab's real data; it stops once the
+    # threshold is reached), measured: deals out the work.
     check_seconds: float = 0.0
 
     def training(self) -> dict[str, int]:

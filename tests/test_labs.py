@@ -1,0 +1,100 @@
+"""Labs as folders: the toolkit names none, finds them, copies an installed one before building
+it, starts a new one, and builds and grades the second lab end to end."""
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from autograder.config import load_config
+from autograder.lab import LabError, load_lab
+from autograder.labs import available_labs, installed_labs_dir, new_lab, resolve_lab
+
+TOOLKIT = Path(__file__).resolve().parent.parent / "autograder"
+LAB_NAMES = re.compile(r"rnn_lab|imdb|adder|digits_cnn|digits_", re.IGNORECASE)
+
+
+def test_the_toolkit_names_no_lab():
+    """A lab is found through its folder's interface, never by name in the toolkit."""
+    named = [
+        f"{path.name}:{number}: {line.strip()}"
+        for path in sorted(TOOLKIT.glob("*.py"))
+        for number, line in enumerate(path.read_text().splitlines(), start=1)
+        if LAB_NAMES.search(line)
+    ]
+    assert named == []
+
+
+def test_both_labs_are_installed_and_listed(tmp_path):
+    labs = available_labs(tmp_path)
+    assert {"rnn_lab", "digits_cnn"} <= set(labs)
+    assert all(where == "installed" for _, where in labs.values())
+
+
+def test_a_named_installed_lab_is_copied_into_the_working_folder_once(tmp_path):
+    said = []
+    folder = resolve_lab("digits_cnn", tmp_path, announce=said.append)
+    assert folder == tmp_path / "assignments" / "digits_cnn"
+    assert (folder / "shipped" / "digits_support.py").is_file()
+    assert not (folder / "dist").exists() and len(said) == 1
+    (folder / "assignment.toml").write_text(
+        (folder / "assignment.toml").read_text().replace("q3 = 0.80", "q3 = 0.70")
+    )
+    assert resolve_lab("digits_cnn", tmp_path, announce=said.append) == folder  # the edited copy
+    assert len(said) == 1 and load_config(folder).thresholds["grading"]["digits"]["q3"] == 0.70
+    assert resolve_lab(str(folder), tmp_path) == folder  # a path is used as it is
+
+
+def test_an_unknown_lab_is_refused_with_the_labs_there_are(tmp_path):
+    with pytest.raises(LabError, match="'nolab' is neither a lab folder nor a lab's name.*rnn_lab"):
+        resolve_lab("nolab", tmp_path)
+
+
+def test_a_folder_without_the_interface_is_refused(tmp_path):
+    with pytest.raises(LabError, match="has no __init__.py"):
+        load_lab(tmp_path)
+    shutil.copytree(installed_labs_dir() / "digits_cnn", tmp_path / "broken")
+    interface = tmp_path / "broken" / "__init__.py"
+    interface.write_text(interface.read_text().replace("SANDBOX_FILES =", "SANDBOX =", 1))
+    with pytest.raises(LabError, match="does not define SANDBOX_FILES"):
+        load_lab(tmp_path / "broken")
+
+
+def test_a_new_lab_gets_its_own_module_names_and_name(tmp_path):
+    folder = new_lab("shapes_lab", working=tmp_path)
+    shipped = sorted(path.name for path in (folder / "shipped").glob("*.py"))
+    assert shipped == ["shapes_lab_checks.py", "shapes_lab_specs.py", "shapes_lab_support.py"]
+    texts = [p.read_text() for p in folder.rglob("*") if p.suffix in (".py", ".j2", ".toml")]
+    assert not any("digits_support" in text or "digits_checks" in text for text in texts)
+    config = load_config(folder)
+    assert config.name == "shapes_lab" and config.lab.checks_module == "shapes_lab_checks"
+    assert config.lab.support.__file__ == str(folder / "shipped" / "shapes_lab_support.py")
+    with pytest.raises(LabError, match="already exists"):
+        new_lab("shapes_lab", working=tmp_path)
+    with pytest.raises(LabError, match="not a lab name"):
+        new_lab("Shapes Lab", working=tmp_path)
+
+
+@pytest.mark.slow
+def test_the_digits_lab_builds_and_grades_end_to_end(tmp_path):
+    """The second lab, built only from its folder: the solution gets every automatic point,
+    the untouched notebook none, the Gradescope zip is written, and its variant corpus is
+    graded as each variant expects."""
+    from autograder.build import build
+    from autograder.grade import grade
+    from autograder.settings import RunSettings
+    from autograder.verify import verify
+
+    config = load_config(resolve_lab("digits_cnn", tmp_path, announce=lambda _: None))
+    settings = RunSettings.of("smoke", "sklearn", config.lab)
+    zip_path = build(config, settings)
+    assert zip_path.is_file()
+    solution = grade(
+        config, config.dist_dir / "autograder" / config.notebook_name, settings=settings
+    )
+    assert solution.auto_score == solution.auto_possible == 18
+    untouched = grade(config, config.dist_dir / "student" / config.notebook_name, settings=settings)
+    assert untouched.graded and untouched.auto_score == 0
+    verdicts = verify(config, settings=settings, workers=2, progress=lambda _: None)
+    assert len(verdicts) >= 30 and all(v.as_expected for v in verdicts)
