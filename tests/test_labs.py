@@ -98,3 +98,41 @@ def test_the_digits_lab_builds_and_grades_end_to_end(tmp_path):
     assert untouched.graded and untouched.auto_score == 0
     verdicts = verify(config, settings=settings, workers=2, progress=lambda _: None)
     assert len(verdicts) >= 30 and all(v.as_expected for v in verdicts)
+
+
+def test_profiles_are_data_checked_against_the_labs_schema(tmp_path):
+    """A lab's budgets live in profiles.toml; a key the schema lacks, a missing whole number
+    or a value of the wrong type is refused with the key named."""
+    from dataclasses import dataclass
+
+    from labkit.profiles import ProfileError, load_profiles
+
+    @dataclass(frozen=True)
+    class Profile:
+        name: str
+        check_epochs: int
+        train_images: int | None
+        notebook_epochs: int | None
+
+    path = tmp_path / "profiles.toml"
+    path.write_text("[grading]\ncheck_epochs = 2\nnotebook_epochs = 0\n")
+    assert load_profiles(path, Profile) == {"grading": Profile("grading", 2, None, 0)}
+    for text, fault in (
+        ("[grading]\ncheck_epoch = 2\n", r"unknown key\(s\) \['check_epoch'\]"),
+        ("[grading]\nnotebook_epochs = 0\n", "lacks check_epochs"),
+        ('[grading]\ncheck_epochs = "2"\n', "check_epochs must be a whole number, not '2'"),
+        ("[grading]\ncheck_epochs = 2.5\n", "check_epochs must be a whole number"),
+    ):
+        path.write_text(text)
+        with pytest.raises(ProfileError, match=fault):
+            load_profiles(path, Profile)
+
+
+def test_each_lab_reads_its_profiles_from_its_own_file():
+    from autograder.labs import labs_in
+
+    for name, folder in labs_in(installed_labs_dir()).items():
+        lab = load_lab(folder)
+        assert (lab.shipped_dir / "profiles.toml").is_file(), name
+        assert {"full", "grading", "smoke"} <= set(lab.profiles), name
+        assert lab.profiles["grading"].notebook_epochs == 0, name

@@ -16,7 +16,7 @@ from autograder.questions import (
 
 SUPPORT_MODULE = "digits_support"
 CHECKS_MODULE = "digits_checks"
-SANDBOX_FILES = ("digits_support.py",)  # what a graded notebook imports beside it
+SANDBOX_FILES = ("digits_support.py", "profiles.toml")  # what a graded notebook reads beside it
 
 DATA = DataOptions(
     sources={digits_support.DATA_SOURCE: digits_support.DATA_KIND},

@@ -16,7 +16,7 @@ from autograder.questions import (
 
 SUPPORT_MODULE = "lab_support"
 CHECKS_MODULE = "lab_checks"
-SANDBOX_FILES = ("lab_support.py",)  # what a graded notebook imports beside it
+SANDBOX_FILES = ("lab_support.py", "profiles.toml")  # what a graded notebook reads beside it
 
 GENERATED = lab_support.GENERATED_SOURCE
 DATA = DataOptions(

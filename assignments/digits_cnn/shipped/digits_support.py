@@ -20,11 +20,13 @@ from __future__ import annotations
 
 import contextlib
 import os
-import sys
 from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
+
+from labkit.profiles import active_profile as _active_profile
+from labkit.profiles import import_keras_quietly, in_a_notebook, profiles_beside
 
 IMAGE_SHAPE = (8, 8, 1)  # rows, columns, channels (one grey channel)
 CLASSES = 10  # the digits 0..9
@@ -38,33 +40,6 @@ DATA_KIND = "digits"  # the key of the accuracy thresholds for this data
 SPLIT_SEED = 0  # the one fixed split of the 1,797 images
 TEST_IMAGES = 500
 TRAIN_IMAGES = 1_297
-
-
-def _in_a_notebook() -> bool:
-    shell = getattr(sys.modules.get("IPython"), "get_ipython", lambda: None)()
-    return type(shell).__name__ == "ZMQInteractiveShell"
-
-
-def import_keras_quietly() -> None:
-    """Import Keras (and TensorFlow under it) with file descriptor 2 pointed at /dev/null.
-
-    TensorFlow writes its start-up notices straight to the process's stderr before any log
-    level applies, and a notebook shows them as red text under the first cell. Only the
-    import is silenced; an import that fails still raises. Done in a notebook only, when
-    Keras is not imported yet.
-    """
-    if "keras" in sys.modules or not _in_a_notebook():
-        return
-    sys.stderr.flush()
-    saved = os.dup(2)
-    try:
-        with open(os.devnull, "w") as null:
-            os.dup2(null.fileno(), 2)
-            import keras  # noqa: F401
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-
 
 import_keras_quietly()
 
@@ -84,29 +59,13 @@ class Profile:
     notebook_epochs: int | None  # cap on the epochs of the notebook's own training
 
 
-PROFILES = {
-    "full": Profile("full", None, 20, None),
-    # In batches of 16 (the grader's), 20 epochs take the reference CNN about 3 s on one CPU
-    # thread and reach about 0.975 on the held-out images (0.964 at worst over 20 seeds).
-    "grading": Profile("grading", None, 20, 0),
-    # About 1 s; the reference reaches about 0.92.
-    "smoke": Profile("smoke", 600, 10, 1),
-}
-
-
-def _otter_is_grading() -> bool:
-    """True inside an otter grading run (otter switches its Notebook class into grading mode)."""
-    otter = sys.modules.get("otter")
-    notebook = getattr(otter, "Notebook", None)
-    return bool(getattr(notebook, "_grading_mode", False))
+# The budgets themselves are data: profiles.toml beside this file, checked against Profile.
+PROFILES = profiles_beside(__file__, Profile)
 
 
 def active_profile() -> Profile:
     """The profile named by ``DIGITS_PROFILE``, else ``grading`` in a grading run, else ``full``."""
-    name = os.environ.get(PROFILE_ENV) or ("grading" if _otter_is_grading() else "full")
-    if name not in PROFILES:
-        raise ValueError(f"{PROFILE_ENV}={name!r} is not a profile; use one of {sorted(PROFILES)}.")
-    return PROFILES[name]
+    return _active_profile(PROFILES, PROFILE_ENV)
 
 
 def data_source() -> str:
@@ -263,7 +222,7 @@ def show_digits(images: np.ndarray, labels: np.ndarray, count: int = 10) -> None
     plt.show()
 
 
-if _in_a_notebook():
+if in_a_notebook():
     # In a notebook, digits_checks sets how each grader.check result is shown. It must happen
     # here, in the notebook's first cell: otter runs the checks with IPython's display
     # formatters swapped out, so a registration made during a check would be lost. Without

@@ -22,12 +22,14 @@ from __future__ import annotations
 
 import contextlib
 import os
-import sys
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
+
+from labkit.profiles import active_profile as _active_profile
+from labkit.profiles import import_keras_quietly, in_a_notebook, profiles_beside
 
 VOCABULARY_SIZE = 10_000
 MAX_REVIEW_LENGTH = 500
@@ -37,33 +39,6 @@ ALPHABET = "0123456789+ "
 MAX_OPERAND = 999
 QUESTION_LENGTH = 7  # "999+999"
 ANSWER_LENGTH = 4  # "1998"
-
-
-def _in_a_notebook() -> bool:
-    shell = getattr(sys.modules.get("IPython"), "get_ipython", lambda: None)()
-    return type(shell).__name__ == "ZMQInteractiveShell"
-
-
-def import_keras_quietly() -> None:
-    """Import Keras (and TensorFlow under it) with file descriptor 2 pointed at /dev/null.
-
-    TensorFlow writes its start-up notices (oneDNN is on, CPU features) straight to the
-    process's stderr before any log level applies, and a notebook shows them as red text
-    under the first cell. Only the import is silenced; an import that fails still raises.
-    Done in a notebook only, when Keras is not imported yet.
-    """
-    if "keras" in sys.modules or not _in_a_notebook():
-        return
-    sys.stderr.flush()
-    saved = os.dup(2)
-    try:
-        with open(os.devnull, "w") as null:
-            os.dup2(null.fileno(), 2)
-            import keras  # noqa: F401
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-
 
 import_keras_quietly()
 
@@ -100,28 +75,13 @@ class Profile:
     notebook_examples: int | None  # cap on the examples the notebook's own training uses
 
 
-PROFILES = {
-    "full": Profile("full", None, None, 3, 50_000, 20, None, None),
-    "grading": Profile("grading", 2_000, 1_000, 2, 8_000, 6, 0, 64),
-    "smoke": Profile("smoke", 1_000, 500, 3, 4_000, 8, 1, 64),
-}
-
-
-def _otter_is_grading() -> bool:
-    """True inside an otter grading run (otter switches its Notebook class into grading mode)."""
-    import sys
-
-    otter = sys.modules.get("otter")
-    notebook = getattr(otter, "Notebook", None)
-    return bool(getattr(notebook, "_grading_mode", False))
+# The budgets themselves are data: profiles.toml beside this file, checked against Profile.
+PROFILES = profiles_beside(__file__, Profile)
 
 
 def active_profile() -> Profile:
     """The profile named by ``RNNLAB_PROFILE``, else ``grading`` in a grading run, else ``full``."""
-    name = os.environ.get(PROFILE_ENV) or ("grading" if _otter_is_grading() else "full")
-    if name not in PROFILES:
-        raise ValueError(f"{PROFILE_ENV}={name!r} is not a profile; use one of {sorted(PROFILES)}.")
-    return PROFILES[name]
+    return _active_profile(PROFILES, PROFILE_ENV)
 
 
 def set_seeds(seed: int = 0) -> None:
@@ -531,7 +491,7 @@ def whole_answer_accuracy(model, x: np.ndarray, y: np.ndarray) -> float:
     return float(np.mean(np.all(predicted == np.argmax(y, axis=-1), axis=-1)))
 
 
-if _in_a_notebook():
+if in_a_notebook():
     # In a notebook, lab_checks sets how each grader.check result is shown. It must happen
     # here, in the notebook's first cell: otter runs the checks with IPython's display
     # formatters swapped out, so a registration made during a check would be lost. Without
