@@ -436,3 +436,55 @@ def train_and_score(
         return accuracies[-1], epochs, False
     accuracy, trained = judge(accuracies, epochs, enough)
     return accuracy, trained, False
+
+
+class SpecBook:
+    """A lab's specs by name (its specs module's ``SPECS``), and the checks that take a spec
+    by its name, as the tests a notebook carries name them (``"CNN"``), not the spec itself."""
+
+    def __init__(self, specs: dict[str, dict]):
+        self.specs = specs
+
+    def spec(self, spec: str | dict) -> dict:
+        """A spec given by its name or as the dict itself."""
+        return self.specs[spec] if isinstance(spec, str) else spec
+
+    def check_architecture(self, namespace: dict, name: str, spec: str | dict) -> None:
+        """``check_architecture`` with the spec named."""
+        check_architecture(namespace, name, self.spec(spec))
+
+    def check_parameters(
+        self, namespace: dict, name: str, spec: str | dict, total: int | None = None
+    ) -> None:
+        """``check_parameters`` with the spec named."""
+        check_parameters(namespace, name, self.spec(spec), total)
+
+
+def check_accuracy_of(
+    namespace: dict,
+    name: str,
+    spec: dict,
+    measure,
+    threshold_wanted: float,
+    profile: str,
+    feedback: tuple[str, str],
+) -> None:
+    """The accuracy check every lab's ``check_accuracy`` makes once it has its task's pieces:
+    the model in ``name`` must be trainable (output layer and loss as ``spec`` says), and
+    ``measure(model, enough=threshold_wanted)`` (a ``Measurement`` of a fresh copy trained
+    within the ``profile``'s budget) must reach ``threshold_wanted``. ``feedback``: what was
+    scored (a format with ``accuracy`` and ``examples``) and where to look when it falls short.
+    """
+    model = model_of(namespace, name, spec)
+    check_trainable(model, name, spec)
+    result = measure(model, enough=threshold_wanted)
+    if result.accuracy < threshold_wanted:
+        scored, where_to_look = feedback
+        advice = optimizer_fault(model, name, spec["optimizer"]) or (
+            f"Its output layer, loss and optimizer are right, so look at {where_to_look}."
+        )
+        fail(
+            f"A fresh copy of `{name}`, trained for {result.budget} ({profile} profile), "
+            f"{scored.format(accuracy=result.accuracy, examples=result.examples)}; it needs at "
+            f"least {threshold_wanted:.1%}. {advice}"
+        )

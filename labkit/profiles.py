@@ -112,3 +112,10 @@ def import_keras_quietly() -> None:
     finally:
         os.dup2(saved, 2)
         os.close(saved)
+
+
+def set_seeds(seed: int = 0) -> None:
+    """Seed Python, NumPy and the Keras backend so that runs repeat."""
+    import keras
+
+    keras.utils.set_random_seed(seed)

@@ -11,6 +11,8 @@ scored on the held-out images), its feedback wording, and resolves spec names in
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 import digits_specs
@@ -35,21 +37,11 @@ CHECK_SEED = 1234
 SHAPE_AXES = ("rows", "columns", "channels")
 
 
-def _spec(spec: str | dict) -> dict:
-    """A spec given by its name in ``digits_specs.SPECS`` or as the dict itself."""
-    return digits_specs.SPECS[spec] if isinstance(spec, str) else spec
-
-
-def check_architecture(namespace: dict, name: str, spec: str | dict) -> None:
-    """``labkit.checks.check_architecture`` with the spec named in ``digits_specs.SPECS``."""
-    checks.check_architecture(namespace, name, _spec(spec))
-
-
-def check_parameters(
-    namespace: dict, name: str, spec: str | dict, total: int | None = None
-) -> None:
-    """``labkit.checks.check_parameters`` with the spec named in ``digits_specs.SPECS``."""
-    checks.check_parameters(namespace, name, _spec(spec), total)
+# The checks the tests call with a spec's name ("CNN"), resolved in digits_specs.SPECS.
+SPECS = checks.SpecBook(digits_specs.SPECS)
+_spec = SPECS.spec
+check_architecture = SPECS.check_architecture
+check_parameters = SPECS.check_parameters
 
 
 @student_check
@@ -152,23 +144,16 @@ def check_accuracy(
 ) -> None:
     """A fresh copy of the model, trained within the profile's budget for ``task``
     ("digits"), reaches the threshold for the data it was measured on after one of its epochs."""
-    spec = _spec(spec)
-    model = checks.model_of(namespace, name, spec)
-    checks.check_trainable(model, name, spec)
-    profile_name = digits_support.active_profile().name
-    threshold = checks.threshold(thresholds, profile_name, digits_support.DATA_KIND)
-    result = MEASUREMENTS[task](model, batch_size, extra_epochs=extra_epochs, enough=threshold)
-    if result.accuracy < threshold:
-        scored, where_to_look = FEEDBACK[task]
-        optimizer = checks.optimizer_fault(model, name, spec["optimizer"])
-        advice = optimizer or (
-            f"Its output layer, loss and optimizer are right, so look at {where_to_look}."
-        )
-        fail(
-            f"A fresh copy of `{name}`, trained for {result.budget} ({profile_name} profile), "
-            f"{scored.format(accuracy=result.accuracy, examples=result.examples)}; it needs at "
-            f"least {threshold:.1%}. {advice}"
-        )
+    profile = digits_support.active_profile().name
+    checks.check_accuracy_of(
+        namespace,
+        name,
+        _spec(spec),
+        functools.partial(MEASUREMENTS[task], batch_size=batch_size, extra_epochs=extra_epochs),
+        checks.threshold(thresholds, profile, digits_support.DATA_KIND),
+        profile,
+        FEEDBACK[task],
+    )
 
 
 show_results_briefly()

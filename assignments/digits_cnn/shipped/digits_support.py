@@ -26,7 +26,12 @@ from functools import lru_cache
 import numpy as np
 
 from labkit.profiles import active_profile as _active_profile
-from labkit.profiles import import_keras_quietly, in_a_notebook, profiles_beside
+from labkit.profiles import (  # noqa: F401  (set_seeds: for the notebook and the checks)
+    import_keras_quietly,
+    in_a_notebook,
+    profiles_beside,
+    set_seeds,
+)
 
 IMAGE_SHAPE = (8, 8, 1)  # rows, columns, channels (one grey channel)
 CLASSES = 10  # the digits 0..9
@@ -77,13 +82,6 @@ def data_source() -> str:
             f"{DATA_SOURCE!r} (the digits that ship with scikit-learn)."
         )
     return name
-
-
-def set_seeds(seed: int = 0) -> None:
-    """Seed Python, NumPy and the Keras backend so that runs repeat."""
-    import keras
-
-    keras.utils.set_random_seed(seed)
 
 
 # --------------------------------------------------------------------------- data

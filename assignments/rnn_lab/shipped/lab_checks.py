@@ -9,6 +9,8 @@ comparison, so an object that claims to equal everything cannot pass.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 import lab_specs
@@ -33,21 +35,11 @@ FRESH_ADDITIONS = 10_000
 PREDICT_BATCH = 100  # larger batches predict faster but hold more activations in memory
 
 
-def _spec(spec: str | dict) -> dict:
-    """A spec given by its name in ``lab_specs.SPECS`` or as the dict itself."""
-    return lab_specs.SPECS[spec] if isinstance(spec, str) else spec
-
-
-def check_architecture(namespace: dict, name: str, spec: str | dict) -> None:
-    """``labkit.checks.check_architecture`` with the spec named in ``lab_specs.SPECS``."""
-    checks.check_architecture(namespace, name, _spec(spec))
-
-
-def check_parameters(
-    namespace: dict, name: str, spec: str | dict, total: int | None = None
-) -> None:
-    """``labkit.checks.check_parameters`` with the spec named in ``lab_specs.SPECS``."""
-    checks.check_parameters(namespace, name, _spec(spec), total)
+# The checks the tests call with a spec's name ("CNN"), resolved in lab_specs.SPECS.
+SPECS = checks.SpecBook(lab_specs.SPECS)
+_spec = SPECS.spec
+check_architecture = SPECS.check_architecture
+check_parameters = SPECS.check_parameters
 
 
 def imdb_accuracy(
@@ -163,24 +155,17 @@ def check_accuracy(
 ) -> None:
     """A fresh copy of the model, trained within the profile's budget for ``task`` ("imdb" or
     "adder"), reaches the threshold for the data it was measured on after one of its epochs."""
-    spec = _spec(spec)
-    model = checks.model_of(namespace, name, spec)
-    checks.check_trainable(model, name, spec)
     data_kind = lab_support.imdb_source_kind() if task == "imdb" else lab_support.GENERATED_SOURCE
-    profile_name = lab_support.active_profile().name
-    threshold = checks.threshold(thresholds, profile_name, data_kind)
-    result = MEASUREMENTS[task](model, batch_size, extra_epochs=extra_epochs, enough=threshold)
-    if result.accuracy < threshold:
-        scored, where_to_look = FEEDBACK[task]
-        optimizer = checks.optimizer_fault(model, name, spec["optimizer"])
-        advice = optimizer or (
-            f"Its output layer, loss and optimizer are right, so look at {where_to_look}."
-        )
-        fail(
-            f"A fresh copy of `{name}`, trained for {result.budget} ({profile_name} profile), "
-            f"{scored.format(accuracy=result.accuracy, examples=result.examples)}; it needs at "
-            f"least {threshold:.1%}. {advice}"
-        )
+    profile = lab_support.active_profile().name
+    checks.check_accuracy_of(
+        namespace,
+        name,
+        _spec(spec),
+        functools.partial(MEASUREMENTS[task], batch_size=batch_size, extra_epochs=extra_epochs),
+        checks.threshold(thresholds, profile, data_kind),
+        profile,
+        FEEDBACK[task],
+    )
 
 
 show_results_briefly()
