@@ -161,36 +161,16 @@ def question_tests(name: str, config: AssignmentConfig) -> list[TestSpec]:
     """The test cases of question ``name``, in notebook order."""
     question, hidden = config.lab.questions[name], question_visibility(name, config)
     module = config.lab.checks_module
-    if isinstance(question, CountQuestion):
-        # Public: the model summary printed next to each count gives the value away anyway,
-        # so a check that says "passed" must mean the count is right.
+    if isinstance(question, (CountQuestion, ShapeQuestion)):
+        # Public: the model summary printed next to each count or shape gives the value away
+        # anyway, so a check that says "passed" must mean the value is right.
+        if isinstance(question, CountQuestion):
+            check, digest = "check_hand_count", count_digest(question.variable, question.expected)
+        else:
+            check, digest = "check_hand_shape", shape_digest(question.variable, question.expected)
+        arguments = {"digest": repr(digest), "hint": repr(question.hint)}
         return [
-            TestSpec(
-                "value",
-                hidden["value"],
-                _call(
-                    module,
-                    "check_hand_count",
-                    question.variable,
-                    digest=repr(count_digest(question.variable, question.expected)),
-                    hint=repr(question.hint),
-                ),
-            ),
-        ]
-    if isinstance(question, ShapeQuestion):
-        digest = shape_digest(question.variable, question.expected)
-        return [
-            TestSpec(
-                "value",
-                hidden["value"],
-                _call(
-                    module,
-                    "check_hand_shape",
-                    question.variable,
-                    digest=repr(digest),
-                    hint=repr(question.hint),
-                ),
-            ),
+            TestSpec("value", hidden["value"], _call(module, check, question.variable, **arguments))
         ]
     if isinstance(question, DemoQuestion):
         return [

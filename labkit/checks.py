@@ -43,6 +43,15 @@ class Measurement:
 MEASUREMENT_STORE = None
 
 
+# Optimizers that learn within a grader's small budget, and the learning rates at which they
+# do: Keras' default for Adam is 0.001, and adaptive optimizers learn at rates within a factor
+# of 10 of it; plain SGD does not. A spec's "optimizer" entry (``optimizer_fault``).
+ADAPTIVE_OPTIMIZERS = {
+    "kinds": ("Adam", "AdamW", "Nadam", "Adamax", "RMSprop"),
+    "learning_rate": (1e-4, 1e-2),
+}
+
+
 class CheckFailed(AssertionError):
     """A wrong answer, with a message that says what to fix."""
 
