@@ -123,13 +123,18 @@ def accuracy_questions(config: AssignmentConfig, data: DataSource) -> list[str]:
 
 
 def measure(lab, questions: list[str], seed: int) -> dict[str, tuple[float, int]]:
-    """Train the reference of each question once with ``seed``: ``{question: (accuracy, n)}``."""
+    """Train the reference of each question once with ``seed``, and each of its
+    ``calibration_designs``: ``{question: (accuracy, n)}``, the lowest accuracy of them."""
     results = {}
     for name in questions:
         question = lab.questions[name]
         measure_accuracy = lab.checks.MEASUREMENTS[question.accuracy_check]
-        result = measure_accuracy(question.builder(), seed=seed, **question.training())
-        results[name] = (result.accuracy, result.examples)
+        measured = [
+            measure_accuracy(design(), seed=seed, **question.training())
+            for design in (question.builder, *question.calibration_designs)
+        ]
+        weakest = min(measured, key=lambda result: result.accuracy)
+        results[name] = (weakest.accuracy, weakest.examples)
     return results
 
 

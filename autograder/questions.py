@@ -60,6 +60,10 @@ class ModelQuestion:
     accuracy_check: str | None = None  # an accuracy task of the lab (its ACCURACY_TASKS)
     batch_size: int = 32
     extra_epochs: int = 0  # beyond the profile's check epochs, for a cheap but noisy check
+    # Builders of the slowest-learning designs the spec allows besides the reference: the
+    # threshold is calibrated on the weakest of them in each run, so that it passes every
+    # valid answer, not only the reference (``autograder.calibrate``).
+    calibration_designs: tuple[Reference, ...] = ()
     # Its accuracy check of the reference on one core (the lab's real data; it stops once the
     # threshold is reached), measured: deals out the work.
     check_seconds: float = 0.0

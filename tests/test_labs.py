@@ -38,11 +38,10 @@ def test_a_named_installed_lab_is_copied_into_the_working_folder_once(tmp_path):
     assert folder == tmp_path / "assignments" / "digits_cnn"
     assert (folder / "shipped" / "digits_support.py").is_file()
     assert not (folder / "dist").exists() and len(said) == 1
-    (folder / "assignment.toml").write_text(
-        (folder / "assignment.toml").read_text().replace("q3 = 0.80", "q3 = 0.70")
-    )
+    config_file = folder / "assignment.toml"
+    config_file.write_text(config_file.read_text().replace("title = ", 'title = "Edited" # ', 1))
     assert resolve_lab("digits_cnn", tmp_path, announce=said.append) == folder  # the edited copy
-    assert len(said) == 1 and load_config(folder).thresholds["grading"]["digits"]["q3"] == 0.70
+    assert len(said) == 1 and load_config(folder).title == "Edited"
     assert resolve_lab(str(folder), tmp_path) == folder  # a path is used as it is
 
 
@@ -79,8 +78,8 @@ def test_a_new_lab_gets_its_own_module_names_and_name(tmp_path):
 @pytest.mark.slow
 def test_the_digits_lab_builds_and_grades_end_to_end(tmp_path):
     """The second lab, built only from its folder: the solution gets every automatic point,
-    the untouched notebook none, the Gradescope zip is written, and its variant corpus is
-    graded as each variant expects."""
+    the untouched notebook none, its variant corpus is graded as each variant expects, and
+    its Gradescope zip grades the solution at full marks."""
     from autograder.build import build
     from autograder.grade import grade
     from autograder.settings import RunSettings
@@ -98,6 +97,16 @@ def test_the_digits_lab_builds_and_grades_end_to_end(tmp_path):
     assert untouched.graded and untouched.auto_score == 0
     verdicts = verify(config, settings=settings, workers=2, progress=lambda _: None)
     assert len(verdicts) >= 30 and all(v.as_expected for v in verdicts)
+
+    # Its Gradescope zip, unpacked as Gradescope does, grades the solution with its own code.
+    from test_gradescope import assert_follows_spec, run_autograder, unpack
+
+    root = tmp_path / "gradescope"
+    unpack(zip_path, root)
+    shutil.copy(config.dist_dir / "autograder" / config.notebook_name, root / "submission")
+    results = run_autograder(root)
+    assert_follows_spec(results)
+    assert results["score"] == 18
 
 
 def test_profiles_are_data_checked_against_the_labs_schema(tmp_path):

@@ -32,6 +32,10 @@ def digits_model(function: str) -> Reference:
     return Reference(f"{__name__}.reference.digits_models", function)
 
 
+def slow_design(function: str) -> Reference:
+    return Reference(f"{__name__}.reference.slow_designs", function)
+
+
 QUESTIONS = {
     "q1_count": CountQuestion(
         "count_conv",
@@ -59,6 +63,7 @@ QUESTIONS = {
         "digits",
         batch_size=16,
         check_seconds=1.5,
+        calibration_designs=(slow_design("build_smallest_cnn_model"),),
     ),
     "q3_why": ManualQuestion(),
 }

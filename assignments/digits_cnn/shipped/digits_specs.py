@@ -20,8 +20,11 @@ IMAGE_INPUT_HINT = (
     f"each image is {IMAGE_SHAPE[0]} x {IMAGE_SHAPE[1]} pixels with one grey channel, so start "
     f"with keras.Input({IMAGE_SHAPE})."
 )
-# The lab compiles with Adam at Keras' default learning rate, 0.001.
-ADAPTIVE_OPTIMIZER = ADAPTIVE_OPTIMIZERS
+# The lab compiles with Adam at Keras' default learning rate, 0.001. Below it, the smallest
+# network the spec allows (8 filters, pooling of 3) learns too little in the grader's 20 epochs
+# (about 0.72 of held-out images at 0.0003, against 0.91 at 0.001), so this lab asks for a
+# rate of 0.001 or more, and its threshold is calibrated on that network (``slow_designs``).
+OPTIMIZER = {**ADAPTIVE_OPTIMIZERS, "learning_rate": (1e-3, 1e-2)}
 PADDING = ("same", "valid")
 DIGIT_PROBABILITIES = {
     "kind": "Dense", "units": CLASSES, "activation": "softmax",
@@ -34,7 +37,7 @@ CNN = {
     "input_hint": IMAGE_INPUT_HINT,
     "output": (CLASSES,),
     "loss": "sparse_categorical_crossentropy",  # the labels are whole numbers 0..9
-    "optimizer": ADAPTIVE_OPTIMIZER,
+    "optimizer": OPTIMIZER,
     "dropout": True,
     "layers": [
         {
