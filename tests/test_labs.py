@@ -92,7 +92,7 @@ def test_the_digits_lab_builds_and_grades_end_to_end(tmp_path):
     solution = grade(
         config, config.dist_dir / "autograder" / config.notebook_name, settings=settings
     )
-    assert solution.auto_score == solution.auto_possible == 18
+    assert solution.auto_score == solution.auto_possible == 22
     untouched = grade(config, config.dist_dir / "student" / config.notebook_name, settings=settings)
     assert untouched.graded and untouched.auto_score == 0
     verdicts = verify(config, settings=settings, workers=2, progress=lambda _: None)
@@ -106,7 +106,7 @@ def test_the_digits_lab_builds_and_grades_end_to_end(tmp_path):
     shutil.copy(config.dist_dir / "autograder" / config.notebook_name, root / "submission")
     results = run_autograder(root)
     assert_follows_spec(results)
-    assert results["score"] == 18
+    assert results["score"] == 22
 
 
 def test_profiles_are_data_checked_against_the_labs_schema(tmp_path):
