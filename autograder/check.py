@@ -1,8 +1,10 @@
 """Phase 2 (trusted): check exported answers in a process that never ran student code.
 
 Run as ``python -m autograder.check ANSWERS RESULTS --assignment DIR --questions q1 q2 ...
-[--store DIR]``; with ``--store``, accuracy checks reuse and record measurements there
-(``autograder.store``).
+[--store DIR] [--ready FILE]``; with ``--store``, accuracy checks reuse and record measurements
+there (``autograder.store``). With ``--ready``, it is started before ANSWERS exists: it imports
+what checking needs, then waits until FILE exists and reads ANSWERS only if FILE says
+``check`` (``cancel``: there are none).
 It rebuilds each answer from data (``autograder.answers``), runs each question's tests (the
 same calls of the lab's checks module the notebook's otter tests make) and appends one JSON line per
 event to RESULTS as it goes, so a crash loses at most the question being checked.
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -78,6 +81,30 @@ def check_question(name: str, config, records: dict, emit, store=None) -> None:
     emit({"event": "done", "question": name, "seconds": round(time.perf_counter() - started, 1)})
 
 
+READY_POLL_SECONDS = 0.05
+# A checker started while the notebook runs lowers its priority: its warm-up then takes only
+# the cores the notebook leaves idle, and once the notebook is done the checkers (all at
+# this niceness) have the machine to themselves.
+WARM_NICENESS = 19
+
+
+def warm_up(config) -> None:
+    """Import what checking needs before the answers exist: Keras (about 3 s) and the lab's
+    checks module."""
+    import importlib
+
+    import keras  # noqa: F401
+
+    importlib.import_module(config.lab.checks_module)
+
+
+def wait_until_ready(ready: Path) -> bool:
+    """Wait for the grading parent's signal in ``ready``: True to check, False to stop."""
+    while not ready.exists():  # it appears whole (CheckPhase._signal renames it into place)
+        time.sleep(READY_POLL_SECONDS)
+    return ready.read_text() == "check"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("answers", type=Path)
@@ -85,8 +112,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--assignment", type=Path, required=True)
     parser.add_argument("--questions", nargs="+", required=True)
     parser.add_argument("--store", type=Path, help="folder of measurements to reuse and add to")
+    parser.add_argument("--ready", type=Path, help="warm up, then wait for this file")
     args = parser.parse_args(argv)
     config = load_config(args.assignment)
+    if args.ready:
+        os.nice(WARM_NICENESS)  # yield to the notebook running meanwhile
+        warm_up(config)
+        if not wait_until_ready(args.ready):
+            return 0
     store = None
     if args.store:
         import labkit.checks

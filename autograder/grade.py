@@ -19,7 +19,7 @@ from pathlib import Path
 
 from .answers import ANSWERS_FILE
 from .config import AssignmentConfig
-from .environment import available_cores, cores_each, with_threads
+from .environment import available_cores, with_threads
 from .execute import GRADER_ERROR, Execution, execute
 from .isolation import Isolation, probe
 from .limits import CELL_TIMEOUT_SECONDS, DEFAULT_MEMORY_GIB, PHASE_TIMEOUT_SECONDS, supervise
@@ -174,6 +174,13 @@ def default_checkers() -> int:
     return available_cores()
 
 
+# Threads each checker's TensorFlow uses, whatever the machine: a measurement is reusable only
+# under the threads it was made with (they are in the store's key, ``autograder.store``), so
+# the build's, a class's and Gradescope's checkers all train with the same count.
+CHECKER_THREADS = 1
+READY_FILE = "answers-ready"  # the check phase's signal to its waiting checkers
+
+
 def checker_shares(questions: list[str], checkers: int, table: dict) -> list[list[str]]:
     """Deal the questions that train a model so that each checker trains about as long: the
     longest first, each to the checker with the least so far. The rest go to the first
@@ -205,20 +212,48 @@ class CheckPhase:
     seconds: dict[str, float] = field(default_factory=dict)  # question -> checking time
     deadline: float = 0.0  # time.monotonic() at which the phase stops, set by run()
 
+    def start(self, checkers: int, waiting: float = 0.0) -> None:
+        """Start ``checkers`` checker processes now, before the answers exist (while the
+        notebook runs): each imports what checking needs, then waits for ``release`` or
+        ``cancel``. ``waiting``: the most seconds they wait (the execute phase's limit); the
+        phase's own ``timeout`` starts at ``release``."""
+        self.questions = auto_questions(self.config)
+        shares = checker_shares(self.questions, checkers, self.config.lab.questions)
+        environment = with_threads(self.environment, CHECKER_THREADS)
+        self.deadline = time.monotonic() + waiting + self.timeout
+        logs = Path(tempfile.mkdtemp(prefix="checks-", dir=self.work))
+        self._cancelled = False
+        self._pool = ThreadPoolExecutor(max_workers=len(shares))
+        self._shares = [
+            self._pool.submit(self.check_share, share, logs / f"share-{number}", environment)
+            for number, share in enumerate(shares)
+        ]
+
+    def release(self) -> list[TestResult]:
+        """The answers are in place: check them; the results in question order."""
+        self.deadline = time.monotonic() + self.timeout
+        self._signal("check")
+        found = [result for share in self._shares for result in share.result()]
+        self._pool.shutdown()
+        return sorted(found, key=lambda result: self.questions.index(result.question))
+
+    def cancel(self) -> None:
+        """No answers will come (the notebook could not run): the waiting checkers exit."""
+        self._cancelled = True
+        self._signal("cancel")
+        self._pool.shutdown()
+
+    def _signal(self, word: str) -> None:
+        """Tell the waiting checkers ``word`` (``autograder.check.wait_until_ready``): the
+        file appears whole, by a rename."""
+        partial = self.work / f".{READY_FILE}"
+        partial.write_text(word)
+        partial.replace(self.work / READY_FILE)
+
     def run(self, checkers: int) -> list[TestResult]:
         """Check every auto-graded question, ``checkers`` processes at once."""
-        questions = auto_questions(self.config)
-        shares = checker_shares(questions, checkers, self.config.lab.questions)
-        environment = with_threads(self.environment, cores_each(len(shares)))
-        self.deadline = time.monotonic() + self.timeout
-        logs = Path(tempfile.mkdtemp(prefix="checks-", dir=self.work))  # made after the run
-
-        def check(number: int) -> list[TestResult]:
-            return self.check_share(shares[number], logs / f"share-{number}", environment)
-
-        with ThreadPoolExecutor(max_workers=len(shares)) as pool:
-            found = [result for share in pool.map(check, range(len(shares))) for result in share]
-        return sorted(found, key=lambda result: questions.index(result.question))
+        self.start(checkers)
+        return self.release()
 
     def check_share(
         self, remaining: list[str], log_prefix: Path, environment: dict[str, str]
@@ -228,12 +263,13 @@ class CheckPhase:
         config = self.config
         results: list[TestResult] = []
         for attempt in range(len(remaining) + 1):
-            if not remaining:
+            if not remaining or self._cancelled:
                 break
             log = log_prefix.with_name(f"{log_prefix.name}-{attempt}.jsonl")
             command = [
                 sys.executable, "-m", "autograder.check", str(self.work / ANSWERS_FILE), str(log),
                 "--assignment", str(config.folder), "--questions", *remaining,
+                "--ready", str(self.work / READY_FILE),
                 *(["--store", str(self.store)] if self.store else []),
             ]  # fmt: skip
             time_left = max(1.0, self.deadline - time.monotonic())
@@ -323,7 +359,8 @@ def grade(
     store: Path | None = None,
 ) -> GradeReport:
     """Grade ``submission``: execute it in a sandbox, then check its answers in fresh processes
-    (``checkers`` at once, default one per core).
+    (``checkers`` at once, default ``default_checkers()``), started while the notebook runs so
+    that they have imported Keras by the time its answers come.
 
     ``store`` is a folder of accuracy measurements (``autograder.store``) the checks reuse
     and add to, hidden from the notebook like the assignment; None trains every check.
@@ -359,27 +396,33 @@ def grade(
     seconds: dict[str, float] = {}
     with tempfile.TemporaryDirectory(prefix="rnnlab-grade-") as scratch:
         work = Path(scratch)
+        phase = CheckPhase(config, work, settings.environment(), timeout, memory, store)
+        phase.start(checkers or default_checkers(), waiting=timeout)  # warms up meanwhile
         started = time.perf_counter()
-        execution: Execution = execute(
-            notebook,
-            names,
-            support_files=config.lab.sandbox_files(),
-            limit_training=config.lab.profiles[settings.profile].notebook_epochs == 0,
-            hidden=[config.folder, work, *hide],
-            output_dir=work,
-            isolation=isolation,
-            settings=settings,
-            timeout=timeout,
-            memory=memory,
-            cell_timeout=cell_timeout or CELL_TIMEOUT_SECONDS[settings.profile],
-        )
+        try:
+            execution: Execution = execute(
+                notebook,
+                names,
+                support_files=config.lab.sandbox_files(),
+                limit_training=config.lab.profiles[settings.profile].notebook_epochs == 0,
+                hidden=[config.folder, work, *hide],
+                output_dir=work,
+                isolation=isolation,
+                settings=settings,
+                timeout=timeout,
+                memory=memory,
+                cell_timeout=cell_timeout or CELL_TIMEOUT_SECONDS[settings.profile],
+            )
+        except BaseException:
+            phase.cancel()
+            raise
         seconds["execute"] = round(time.perf_counter() - started, 1)
         info = (execution.status, execution.message, execution.isolation)
         if execution.status == GRADER_ERROR:  # nothing ran: no answer to check, no score
+            phase.cancel()
             return _report(config, submission, info, [], seconds, isolation.warning())
         started = time.perf_counter()
-        phase = CheckPhase(config, work, settings.environment(), timeout, memory, store)
-        results = phase.run(checkers or default_checkers())
+        results = phase.release()
         seconds.update(phase.seconds, check=round(time.perf_counter() - started, 1))
     written = written_answers(notebook, [q for q in config.points if config.is_manual(q)])
     return _report(

@@ -64,8 +64,8 @@ class ModelQuestion:
     # threshold is calibrated on the weakest of them in each run, so that it passes every
     # valid answer, not only the reference (``autograder.calibrate``).
     calibration_designs: tuple[Reference, ...] = ()
-    # Its accuracy check of the reference on one core (the lab's real data; it stops once the
-    # threshold is reached), measured: deals out the work.
+    # Seconds its accuracy check of the reference takes in a checker of the grading profile
+    # (it stops once the threshold is reached), measured: deals the work out among checkers.
     check_seconds: float = 0.0
 
     def training(self) -> dict[str, int]:

@@ -379,33 +379,52 @@ def threshold(thresholds: dict[str, dict[str, float]], profile: str, data_kind: 
         ) from None
 
 
-def judge(accuracies: list[float], epochs: int, enough: float | None) -> tuple[float, int] | None:
-    """What a check trained for ``epochs`` would report, ``(accuracy, epochs trained)``, from
-    the held-out accuracy after each epoch of a run of the same training; None when the
-    accuracies recorded stop before that run would have.
+def look_positions(epochs: int, first_epoch_looks: int = 1) -> list[float]:
+    """Where a check scores its copy, in epochs trained: ``first_epoch_looks`` evenly spaced
+    looks in the first epoch (the last of them at its end), then one at the end of each later
+    epoch. ``look_positions(3, 4) == [0.25, 0.5, 0.75, 1, 2, 3]``."""
+    early = [look / first_epoch_looks for look in range(1, max(1, first_epoch_looks))]
+    return [*early, *range(1, epochs + 1)]
 
-    The rule of ``train_and_score``: the first epoch before the last that reaches
-    ``enough`` ends training; otherwise the last epoch's accuracy counts.
+
+def judge(
+    accuracies: list[float], positions: list[float], enough: float | None
+) -> tuple[float, float] | None:
+    """What a check that looks at ``positions`` (``look_positions``) would report,
+    ``(accuracy, epochs trained)``, from the held-out accuracy at each look of a run of the same
+    training; None when the accuracies recorded stop before that run would have.
+
+    The rule of ``train_and_score``: the first look before the last that reaches ``enough``
+    ends training; otherwise the last look (the end of the budget) counts.
     """
-    for epoch, accuracy in enumerate(accuracies[: epochs - 1]):
+    for accuracy, position in zip(accuracies[: len(positions) - 1], positions, strict=False):
         if enough is not None and accuracy >= enough:
-            return accuracy, epoch + 1
-    if len(accuracies) >= epochs:
-        return accuracies[epochs - 1], epochs
+            return accuracy, position
+    if len(accuracies) >= len(positions):
+        return accuracies[len(positions) - 1], positions[-1]
     return None
 
 
 def train_and_score(
-    trainee, load, epochs: int, batch_size: int, enough: float | None, identity: dict
-) -> tuple[float, int, bool]:
-    """Train ``trainee`` for ``epochs`` and score it on held-out data: ``(accuracy, epochs,
-    reused)``.
+    trainee,
+    load,
+    epochs: int,
+    batch_size: int,
+    enough: float | None,
+    identity: dict,
+    first_epoch_looks: int = 1,
+) -> tuple[float, float, bool]:
+    """Train ``trainee`` for ``epochs`` and score it on held-out data: ``(accuracy, epochs
+    trained, reused)``.
 
-    With ``enough``, it is also scored after each earlier epoch, and training stops as soon
-    as it reaches ``enough``: a check asks whether a fresh copy reaches its threshold within
-    the budget, and one that has reached it need not train on (the reference CNN does after
-    1 of its 2 epochs). Thresholds are calibrated on the last epoch alone, so these earlier
-    looks can only lower the rate at which a correct model fails.
+    With ``enough``, it is also scored at each earlier look (``look_positions``: the end of
+    each epoch, and ``first_epoch_looks`` times in the first), and training stops as soon as
+    it reaches ``enough``: a check asks whether a fresh copy reaches its threshold within the
+    budget, and one that has reached it need not train on (the reference CNN does half-way
+    through its first epoch). Thresholds are calibrated on the end of the budget alone, so
+    these earlier looks can only lower the rate at which a correct model fails. Scoring draws
+    no random number and changes no weight, so a copy trains the same whether or not it is
+    looked at.
 
     With a ``MEASUREMENT_STORE``, the accuracies of a run of this very training (the store's
     key covers the copy's architecture and compile settings and ``identity``: data, budget,
@@ -415,36 +434,48 @@ def train_and_score(
     """
     import keras
 
+    positions = look_positions(epochs, first_epoch_looks)
     store = MEASUREMENT_STORE
     key = None
     if store is not None:
-        key = store.key(trainee, {**identity, "epochs": epochs, "batch_size": batch_size})
+        budget = {"epochs": epochs, "batch_size": batch_size, "looks": positions}
+        key = store.key(trainee, {**identity, **budget})
         known = store.get(key)
-        if known is not None and (outcome := judge(known, epochs, enough)) is not None:
+        if known is not None and (outcome := judge(known, positions, enough)) is not None:
             return (*outcome, True)
     x, y, score = load()
+    steps = -(-len(y) // batch_size)  # batches per epoch, the last one maybe short
+    # After which batch of the first epoch each early look comes; with fewer batches than
+    # looks, two looks fall after one batch and score it once for both.
+    early_steps = [-(-steps * look // first_epoch_looks) for look in range(1, first_epoch_looks)]
     accuracies: list[float] = []
 
-    class ScoreEachEpoch(keras.callbacks.Callback):
-        def on_epoch_end(self, epoch, logs=None):
-            if epoch + 1 < epochs:  # the last epoch is scored after fit
-                accuracies.append(score(self.model))
-                if enough is not None and accuracies[-1] >= enough:
-                    self.model.stop_training = True
+    class ScoreAtEachLook(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            self.epoch = epoch
 
-    scoring = enough is not None or key is not None
-    history = trainee.fit(
-        x, y, epochs=epochs, batch_size=batch_size, verbose=0,
-        callbacks=[ScoreEachEpoch()] if scoring else [],
-    )  # fmt: skip
-    if len(history.epoch) == epochs:
-        accuracies.append(score(trainee))
-    if key is not None:
-        store.put(key, accuracies)
-    if not scoring:  # only the last epoch was scored
-        return accuracies[-1], epochs, False
-    accuracy, trained = judge(accuracies, epochs, enough)
-    return accuracy, trained, False
+        def on_train_batch_end(self, batch, logs=None):
+            if self.epoch == 0 and (due := early_steps.count(batch + 1)):
+                self.look(due)
+
+        def on_epoch_end(self, epoch, logs=None):
+            if not self.model.stop_training:  # a look during the epoch already ended it
+                self.look()
+
+        def look(self, looks: int = 1):
+            accuracies.extend([score(self.model)] * looks)
+            last = len(accuracies) == len(positions)
+            if last or (enough is not None and accuracies[-1] >= enough):
+                self.model.stop_training = True
+
+    if enough is not None or key is not None:
+        trainee.fit(x, y, epochs=epochs, batch_size=batch_size, verbose=0,
+                    callbacks=[ScoreAtEachLook()])  # fmt: skip
+        if key is not None:
+            store.put(key, accuracies)
+        return (*judge(accuracies, positions, enough), False)
+    trainee.fit(x, y, epochs=epochs, batch_size=batch_size, verbose=0)
+    return score(trainee), epochs, False  # the whole budget, scored once (calibration)
 
 
 class SpecBook:

@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import keras
+import numpy as np
 import pytest
 from conftest import RNN_LAB
 from keras import layers
@@ -113,7 +114,77 @@ def test_a_functional_models_wiring_survives_renaming():
     ],
 )
 def test_a_record_is_judged_as_the_training_would_have_ended(accuracies, enough, outcome):
-    assert lab_checks.judge(accuracies, 2, enough) == outcome
+    assert lab_checks.judge(accuracies, [1, 2], enough) == outcome
+
+
+def test_looks_in_the_first_epoch_come_before_the_end_of_each_epoch():
+    assert labkit.checks.look_positions(3, 4) == [0.25, 0.5, 0.75, 1, 2, 3]
+    assert labkit.checks.look_positions(2) == [1, 2]
+    positions = labkit.checks.look_positions(2, 4)
+    assert lab_checks.judge([0.5, 0.85, 0.9], positions, 0.8) == (0.85, 0.5)  # stops half-way
+    assert lab_checks.judge([0.5, 0.6, 0.7, 0.75, 0.79], positions, 0.8) == (0.79, 2)
+    assert lab_checks.judge([0.5, 0.85], positions, 0.9) is None  # stopped too soon: train
+
+
+class RecordingStore:
+    """A store that holds nothing and records what a check would put in it."""
+
+    def __init__(self):
+        self.records = []
+
+    def key(self, model, identity):
+        return "key"
+
+    def get(self, key):
+        return None
+
+    def put(self, key, accuracies):
+        self.records.append(accuracies)
+
+
+def small_problem():
+    """A tiny two-class problem and a fresh model for it, with its scoring function."""
+    import keras
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(96, 4)).astype("float32")
+    y = (x[:, 0] > 0).astype("int64")
+    keras.utils.set_random_seed(7)
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1, activation="sigmoid")])
+    model.compile(loss="binary_crossentropy", optimizer=keras.optimizers.Adam(0.05))
+
+    def score(trained):
+        return float(np.mean((np.asarray(trained.predict(x, verbose=0))[:, 0] > 0.5) == (y == 1)))
+
+    return model, (lambda: (x, y, score))
+
+
+def test_a_check_looks_during_its_first_epoch_and_stops_at_the_first_look_that_is_enough(
+    monkeypatch,
+):
+    store = RecordingStore()
+    monkeypatch.setattr(labkit.checks, "MEASUREMENT_STORE", store)
+    model, load = small_problem()  # 96 examples in batches of 8: 12 batches an epoch
+    accuracy, trained, reused = labkit.checks.train_and_score(model, load, 3, 8, 2.0, {}, 4)
+    assert len(store.records[0]) == 6  # 3 looks in epoch 1, then one at each epoch's end
+    assert (accuracy, trained, reused) == (store.records[0][-1], 3, False)  # never enough
+    model, load = small_problem()
+    first_look = store.records[0][0]
+    accuracy, trained, _ = labkit.checks.train_and_score(model, load, 3, 8, first_look, {}, 4)
+    assert (accuracy, trained) == (first_look, 0.25) and store.records[1] == [first_look]
+
+
+def test_looking_during_training_does_not_change_what_is_trained():
+    weights = []
+    for looks in (None, 4):
+        model, load = small_problem()
+        if looks:
+            labkit.checks.train_and_score(model, load, 2, 8, 2.0, {}, looks)
+        else:
+            x, y, _ = load()
+            model.fit(x, y, epochs=2, batch_size=8, verbose=0)
+        weights.append([np.asarray(w) for w in model.get_weights()])
+    assert all(np.array_equal(a, b) for a, b in zip(*weights, strict=True))
 
 
 def check_cnn(threshold):
@@ -142,12 +213,13 @@ def test_a_reused_measurement_gives_the_check_its_own_outcome(tmp_path, monkeypa
 def test_a_record_too_short_for_a_higher_threshold_is_trained_again(tmp_path, monkeypatch):
     store = MeasurementStore(tmp_path)
     monkeypatch.setattr(labkit.checks, "MEASUREMENT_STORE", store)
-    assert check_cnn(0.45) == "" and store.last == "trained"  # 0.46 after epoch 1: stops
+    assert check_cnn(0.45) == "" and store.last == "trained"  # 0.5 at the first look: stops
     (entry,) = tmp_path.rglob("*.json")
     assert len(json.loads(entry.read_text())["accuracies"]) == 1
     check_cnn(0.9999)
-    assert store.last == "trained"  # epoch 1 alone cannot decide 99.99%
-    assert len(json.loads(entry.read_text())["accuracies"]) == 3  # the smoke budget's 3 epochs
+    assert store.last == "trained"  # the first look alone cannot decide 99.99%
+    # The smoke budget's 3 epochs: 3 looks during the first, then one at each epoch's end.
+    assert len(json.loads(entry.read_text())["accuracies"]) == 6
 
 
 def test_an_unreadable_entry_is_trained_again(tmp_path, monkeypatch):
