@@ -50,8 +50,10 @@ def warm_store(config: AssignmentConfig, settings: RunSettings) -> int:
     going into ``dist/measurements`` (the Gradescope zip carries them), so that a submission
     whose models equal the reference's grades without training. Returns how many stored.
 
-    Raises BuildError unless the grader gives the solution every automatic point: the same
-    tests as otter's run, through the path that grades students.
+    Raises BuildError unless the grader gives the solution every automatic point: every test
+    case, public and hidden, through the path that grades students. This is the build's only
+    run of the tests (otter's own run is off in the lab's assignment config, ``run_tests:
+    false``): a second one in otter's kernel trained every model again and took as long.
     """
     from .grade import grade
 
@@ -63,12 +65,13 @@ def warm_store(config: AssignmentConfig, settings: RunSettings) -> int:
     ]
     if not report.graded or report.auto_score < report.auto_possible:
         details = "\n".join(lost) or f"{report.status}: {report.message}"
-        raise BuildError(f"The grader does not give the solution full marks:\n{details}")
+        raise BuildError(f"The reference solution does not pass its own tests:\n{details}")
     return len(list(folder.glob("??/*.json")))
 
 
 def run_otter_assign(master: Path, dist: Path, environment: dict[str, str]) -> None:
-    """Split the master notebook; otter runs every test on the solution and fails if one fails."""
+    """Split the master notebook into dist/ (the solution's tests run afterwards, in
+    ``warm_store``). Otter's own test failures, if a lab turns its run on, are reported too."""
     shutil.rmtree(dist, ignore_errors=True)
     command = [sys.executable, "-m", "otter", "assign", str(master), str(dist)]
     completed = subprocess.run(
@@ -108,9 +111,10 @@ def build(config: AssignmentConfig, settings: RunSettings) -> Path:
     print(f"Building {config.name}: {settings}")
     master = stage_build_folder(config)
     print(f"  master notebook: {master}")
-    print("  running otter assign (executes the solution and all tests; takes minutes)...")
+    print("  running otter assign (splits the master notebook)...")
     run_otter_assign(master, config.dist_dir, settings.environment())
     drop_otter_submission_text(config.dist_dir)
+    print("  grading the solution (runs every test; about a minute)...")
     warmed = warm_store(config, settings)
     print(f"  measurements: {warmed} accuracy checks of the solution stored for reuse")
     zip_path = write_zip(config, config.dist_dir / "autograder" / ZIP_NAME, settings.data)

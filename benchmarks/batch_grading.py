@@ -8,7 +8,7 @@ untouched notebooks (and, with --corpus, the faulty files of tests/submissions),
 with `rnnlab grade CLASS -o OUT`, then runs the same command again to time a resume.
 
 With ``--variants N`` the class is instead N students drawn from the variant corpus
-(tests/variants): each answers each model question with the reference's builder (a share
+(the lab's variants/ folder): each answers each model question with the reference's builder (a share
 ``--reference-share`` of the answers, as most students hand in the lab's architecture) or
 with one of the corpus's valid or wrong answers drawn at random (seed 0), and the class is
 graded twice, with ``--no-reuse`` and then reusing measurements (the build's and each
@@ -34,9 +34,8 @@ from autograder.config import load_config
 from autograder.questions import ModelQuestion
 from autograder.verify import PRELUDE_FILE, load_corpus
 
-CORPUS = LAB.variants_dir
-
-CORPUS = Path(__file__).resolve().parent.parent / "tests" / "submissions"
+VARIANTS = LAB.variants_dir  # the variant corpus: valid and wrong answers, question by question
+FAULTY_FILES = Path(__file__).resolve().parent.parent / "tests" / "submissions"
 
 
 def make_class(dist: Path, folder: Path, args: argparse.Namespace) -> int:
@@ -46,7 +45,7 @@ def make_class(dist: Path, folder: Path, args: argparse.Namespace) -> int:
     for index in range(args.untouched):
         shutil.copy(dist / "student" / "rnn_lab.ipynb", folder / f"untouched_{index}.ipynb")
     if args.corpus:
-        shutil.copytree(CORPUS, folder / "corpus")
+        shutil.copytree(FAULTY_FILES, folder / "corpus")
     return sum(1 for path in folder.rglob("*") if path.is_file())
 
 
@@ -62,9 +61,9 @@ def variant_class(folder: Path, students: int, reference_share: float) -> int:
 
     rng = random.Random(0)
     by_question: dict[str, list] = {}
-    for variant in load_corpus(CORPUS):
+    for variant in load_corpus(VARIANTS):
         by_question.setdefault(variant.question, []).append(variant)
-    prelude = (CORPUS / PRELUDE_FILE).read_text()
+    prelude = (VARIANTS / PRELUDE_FILE).read_text()
     folder.mkdir()
     for index in range(students):
         cells = [nbformat.v4.new_code_cell(prelude)]

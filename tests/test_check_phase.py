@@ -3,6 +3,7 @@
 import os
 import subprocess
 import sys
+import time
 
 import pytest
 from conftest import RNN_LAB
@@ -103,3 +104,15 @@ def test_a_container_cpu_quota_caps_the_cores_used(tmp_path, files, cores):
         (tmp_path / name).write_text(text)
     affinity = len(os.sched_getaffinity(0))
     assert available_cores(tmp_path) == min(affinity, cores or affinity)
+
+
+def test_checkers_started_before_the_notebook_exit_unused_when_it_cannot_run(tmp_path):
+    """The checkers start while the notebook runs (to import Keras meanwhile); a notebook whose
+    sandbox never started leaves no answers, and they exit without checking anything."""
+    config = load_config(default_lab_folder())
+    phase = CheckPhase(config, tmp_path, SMOKE.environment(), 300, 4 * 2**30)
+    started = time.monotonic()
+    phase.start(checkers=2, waiting=300)
+    phase.cancel()  # returns once every checker has exited
+    assert time.monotonic() - started < 120
+    assert not list(tmp_path.glob("checks-*/*.jsonl"))  # no results file was even opened
