@@ -57,9 +57,10 @@ def variant_class(folder: Path, students: int, reference_share: float) -> int:
 
     import nbformat
 
-    from autograder.notebook import KERNELSPEC
+    from autograder.notebook import KERNELSPEC, builder_source
 
     rng = random.Random(0)
+    builders = LAB.builders()
     by_question: dict[str, list] = {}
     for variant in load_corpus(VARIANTS):
         by_question.setdefault(variant.question, []).append(variant)
@@ -70,10 +71,8 @@ def variant_class(folder: Path, students: int, reference_share: float) -> int:
         for question, variants in sorted(by_question.items()):
             spec = LAB.questions[question]
             if isinstance(spec, ModelQuestion) and rng.random() < reference_share:
-                builder = spec.builder
-                module = builder.module.rsplit(".", 1)[-1]
-                code = (f"from reference.{module} import {builder.function}\n"
-                        f"{spec.variable} = {builder.function}()")  # fmt: skip
+                function = spec.builder.function  # inlined: the sandbox cannot import the lab
+                code = f"{builder_source(builders, function)}\n\n{spec.variable} = {function}()"
             else:
                 code = rng.choice(variants).code
             cells.append(nbformat.v4.new_code_cell(code))
