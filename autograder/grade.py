@@ -185,9 +185,9 @@ READY_FILE = "answers-ready"  # the check phase's signal to its waiting checkers
 
 def checker_shares(questions: list[str], checkers: int, table: dict) -> list[list[str]]:
     """Deal the questions that train a model so that each checker trains about as long: the
-    longest first, each to the checker with the least so far. The rest go to the first
-    checker, ahead of its training; each share stays in notebook order. ``table``: the lab's
-    questions by name."""
+    longest first, each to the checker with the least so far. The rest (seconds in all) go to
+    the checker with the least training, ahead of it; each share stays in notebook order.
+    ``table``: the lab's questions by name, with their ``check_seconds``."""
     training = [q for q in questions if getattr(table[q], "accuracy_check", None)]
     count = max(1, min(checkers, len(training)))
     shares: list[list[str]] = [[] for _ in range(count)]
@@ -197,7 +197,8 @@ def checker_shares(questions: list[str], checkers: int, table: dict) -> list[lis
         shares[lightest].append(question)
         loads[lightest] += table[question].check_seconds
     shares = [sorted(share, key=training.index) for share in shares]
-    shares[0] = [q for q in questions if q not in training] + shares[0]
+    lightest = loads.index(min(loads))
+    shares[lightest] = [q for q in questions if q not in training] + shares[lightest]
     return shares
 
 

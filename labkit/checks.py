@@ -406,16 +406,20 @@ def judge(
 
 
 def train_and_score(
-    trainee,
+    model,
     load,
     epochs: int,
     batch_size: int,
     enough: float | None,
     identity: dict,
     first_epoch_looks: int = 1,
+    fresh: bool = True,
 ) -> tuple[float, float, bool]:
-    """Train ``trainee`` for ``epochs`` and score it on held-out data: ``(accuracy, epochs
-    trained, reused)``.
+    """Train a fresh copy of ``model`` (``fresh_copy``; with ``fresh=False``, ``model``
+    itself) for ``epochs`` and score it on held-out data: ``(accuracy, epochs trained,
+    reused)``. The copy is made only when training is needed, after the caller's seeds are
+    set, so it draws the same initial weights whether or not the store was asked first; a
+    reused measurement then allocates no weights (a review model holds about 13 million).
 
     With ``enough``, it is also scored at each earlier look (``look_positions``: the end of
     each epoch, and ``first_epoch_looks`` times in the first), and training stops as soon as
@@ -427,8 +431,9 @@ def train_and_score(
     looked at.
 
     With a ``MEASUREMENT_STORE``, the accuracies of a run of this very training (the store's
-    key covers the copy's architecture and compile settings and ``identity``: data, budget,
-    seed) are reused when they decide the outcome, and a run that trains is recorded.
+    key covers ``model``'s architecture and compile settings, from which the copy is made, and
+    ``identity``: data, budget, seed) are reused when they decide the outcome, and a run that
+    trains is recorded.
     ``load()`` returns ``(x, y, score)``: the training data and a function that scores a model
     on held-out data; it is called only when training is needed.
     """
@@ -439,10 +444,11 @@ def train_and_score(
     key = None
     if store is not None:
         budget = {"epochs": epochs, "batch_size": batch_size, "looks": positions}
-        key = store.key(trainee, {**identity, **budget})
+        key = store.key(model, {**identity, **budget})
         known = store.get(key)
         if known is not None and (outcome := judge(known, positions, enough)) is not None:
             return (*outcome, True)
+    trainee = fresh_copy(model) if fresh else model
     x, y, score = load()
     steps = -(-len(y) // batch_size)  # batches per epoch, the last one maybe short
     # After which batch of the first epoch each early look comes; with fewer batches than

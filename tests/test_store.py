@@ -179,7 +179,7 @@ def test_looking_during_training_does_not_change_what_is_trained():
     for looks in (None, 4):
         model, load = small_problem()
         if looks:
-            labkit.checks.train_and_score(model, load, 2, 8, 2.0, {}, looks)
+            labkit.checks.train_and_score(model, load, 2, 8, 2.0, {}, looks, fresh=False)
         else:
             x, y, _ = load()
             model.fit(x, y, epochs=2, batch_size=8, verbose=0)

@@ -70,7 +70,7 @@ QUESTIONS = {
         "turns 500 such vectors into one long input for the Dense layer.",
     ),
     "q2": ModelQuestion(
-        "model_cnn", imdb_model("build_cnn_model"), "CNN", False, "imdb", check_seconds=9
+        "model_cnn", imdb_model("build_cnn_model"), "CNN", False, "imdb", check_seconds=11
     ),
     "q3_count": CountQuestion(
         "count_simple_rnn",
@@ -105,7 +105,7 @@ QUESTIONS = {
         False,
         "imdb",
         extra_epochs=1,
-        check_seconds=9,
+        check_seconds=13,
     ),
     "q5_compare": ManualQuestion(),
     "q6": DemoQuestion(
@@ -121,7 +121,7 @@ QUESTIONS = {
         "ADDER",
         True,
         "adder",
-        check_seconds=11,
+        check_seconds=16,
     ),
 }
 

