@@ -13,6 +13,7 @@ event to RESULTS as it goes, so a crash loses at most the question being checked
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -88,6 +89,16 @@ READY_POLL_SECONDS = 0.05
 WARM_NICENESS = 19
 
 
+def lower_priority(niceness: int) -> None:
+    """Lower this process' CPU priority by ``niceness``. Under Linux's autogroup scheduling
+    (``/proc/sys/kernel/sched_autogroup_enabled``) niceness ranks processes only within one
+    session, and a checker runs in a session of its own (``limits.supervise``), so the
+    session's niceness (``/proc/self/autogroup``, see ``man 7 sched``) is raised as well."""
+    os.nice(niceness)
+    with contextlib.suppress(OSError):
+        Path("/proc/self/autogroup").write_text(str(niceness))
+
+
 def warm_up(config) -> None:
     """Import what checking needs before the answers exist: Keras (about 3 s) and the lab's
     checks module."""
@@ -116,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     config = load_config(args.assignment)
     if args.ready:
-        os.nice(WARM_NICENESS)  # yield to the notebook running meanwhile
+        lower_priority(WARM_NICENESS)  # yield to the notebook running meanwhile
         warm_up(config)
         if not wait_until_ready(args.ready):
             return 0
