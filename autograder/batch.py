@@ -25,6 +25,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from .checkers import CheckerPool, CheckerPools
 from .config import AssignmentConfig
 from .digest import grading_digest
 from .environment import cores_each
@@ -235,8 +236,9 @@ class Batch:
         )
         return record if same and record.get("status") != GRADER_ERROR else None
 
-    def grade_one(self, submission: Submission, digest: str, checkers: int) -> dict:
-        """Grade one submission; whatever goes wrong becomes its recorded status."""
+    def grade_one(self, submission: Submission, digest: str, pool: CheckerPool) -> dict:
+        """Grade one submission with the checkers of ``pool``; whatever goes wrong becomes its
+        recorded status."""
         run = self.run_settings
         try:
             report = grade(
@@ -246,7 +248,7 @@ class Batch:
                 timeout=self.timeout,
                 memory=self.memory,
                 hide=self.hide,
-                checkers=checkers,
+                pool=pool,
                 isolation=self.isolation,
                 cell_timeout=self.cell_timeout,
                 store=self.store,
@@ -282,11 +284,18 @@ def run_batch(
             pending.append((submission, digest))
     if records:
         progress(f"{len(records)} submission(s) already graded (--force regrades them).")
-    checkers = cores_each(workers)
     counts = Counts(total=len(submissions), done=len(records))
     progress(f"Grading {len(pending)} submission(s), {workers} at a time...")
+    checkers = CheckerPools(
+        batch.config, batch.settings.environment(), workers, cores_each(workers)
+    )
+
+    def grade_lent(submission: Submission, digest: str) -> dict:
+        with checkers.lend() as lent:
+            return batch.grade_one(submission, digest, lent)
+
     pool = ThreadPoolExecutor(max_workers=max(1, workers))
-    futures = {pool.submit(batch.grade_one, s, d, checkers): s for s, d in pending}
+    futures = {pool.submit(grade_lent, s, d): s for s, d in pending}
     try:
         for future in as_completed(futures):
             submission = futures[future]
@@ -300,10 +309,12 @@ def run_batch(
     except BaseException:  # Ctrl-C: stop the running notebooks, keep what was saved
         stop_everything()
         pool.shutdown(cancel_futures=True)
+        checkers.close()
         allow_new_commands()
         progress(f"Interrupted: {len(records)} result(s) saved; rerun to grade the rest.")
         raise
     pool.shutdown()
+    checkers.close()
     ordered = [records[submission.key] for submission in submissions]
     for record in ordered:
         write_feedback(batch.out, record)  # again for the resumed ones: the file may be gone

@@ -1,10 +1,13 @@
 """Phase 2 (trusted): check exported answers in a process that never ran student code.
 
 Run as ``python -m autograder.check ANSWERS RESULTS --assignment DIR --questions q1 q2 ...
-[--store DIR] [--ready FILE]``; with ``--store``, accuracy checks reuse and record measurements
-there (``autograder.store``). With ``--ready``, it is started before ANSWERS exists: it imports
-what checking needs, then waits until FILE exists and reads ANSWERS only if FILE says
-``check`` (``cancel``: there are none).
+[--store DIR]`` to check one set of answers; with ``--store``, accuracy checks reuse and
+record measurements there (``autograder.store``). With ``--serve`` instead of the
+positional arguments and ``--questions``, it imports what checking needs at once (while
+the notebook runs) and then checks one job after another, each a JSON line on stdin
+(``{"job": N, "answers": PATH, "results": PATH, "questions": [...], "store": PATH or
+null}``), printing ``{"finished": N}`` on stdout after each, until stdin closes
+(``autograder.checkers`` keeps such warm checkers across a class).
 It rebuilds each answer from data (``autograder.answers``), runs each question's tests (the
 same calls of the lab's checks module the notebook's otter tests make) and appends one JSON line per
 event to RESULTS as it goes, so a crash loses at most the question being checked.
@@ -82,7 +85,6 @@ def check_question(name: str, config, records: dict, emit, store=None) -> None:
     emit({"event": "done", "question": name, "seconds": round(time.perf_counter() - started, 1)})
 
 
-READY_POLL_SECONDS = 0.05
 # A checker started while the notebook runs lowers its priority: its warm-up then takes only
 # the cores the notebook leaves idle, and once the notebook is done the checkers (all at
 # this niceness) have the machine to themselves.
@@ -92,7 +94,7 @@ WARM_NICENESS = 19
 def lower_priority(niceness: int) -> None:
     """Lower this process' CPU priority by ``niceness``. Under Linux's autogroup scheduling
     (``/proc/sys/kernel/sched_autogroup_enabled``) niceness ranks processes only within one
-    session, and a checker runs in a session of its own (``limits.supervise``), so the
+    session, and a checker runs in a session of its own (``limits.Watched``), so the
     session's niceness (``/proc/self/autogroup``, see ``man 7 sched``) is raised as well."""
     os.nice(niceness)
     with contextlib.suppress(OSError):
@@ -100,8 +102,8 @@ def lower_priority(niceness: int) -> None:
 
 
 def warm_up(config) -> None:
-    """Import what checking needs before the answers exist: Keras (about 3 s) and the lab's
-    checks module."""
+    """Import what checking needs before the answers exist: Keras (about 7 s of CPU) and the
+    lab's checks module."""
     import importlib
 
     import keras  # noqa: F401
@@ -109,48 +111,84 @@ def warm_up(config) -> None:
     importlib.import_module(config.lab.checks_module)
 
 
-def wait_until_ready(ready: Path) -> bool:
-    """Wait for the grading parent's signal in ``ready``: True to check, False to stop."""
-    while not ready.exists():  # it appears whole (CheckPhase._signal renames it into place)
-        time.sleep(READY_POLL_SECONDS)
-    return ready.read_text() == "check"
+def check_answers(
+    config, answers: Path, results: Path, questions: list[str], store: Path | None
+) -> None:
+    """Check ``questions`` on the answers file ``answers``, appending events to ``results``
+    (a new file: one planted beforehand is refused with ``FileExistsError``)."""
+    import labkit.checks
+
+    measurements = None
+    if store:
+        from .store import MeasurementStore
+
+        measurements = MeasurementStore(store, config.lab)
+    labkit.checks.MEASUREMENT_STORE = measurements
+    names = sorted(
+        {variable for question in questions for variable in answer_names(question, config)}
+    )
+    records = last_records(answers, names)  # read once; models rebuilt per question
+    with open(results, "x") as log:
+
+        def emit(event: dict) -> None:
+            log.write(json.dumps(event) + "\n")
+            log.flush()
+
+        for question in questions:
+            check_question(question, config, records, emit, measurements)
+
+
+def forget_answers() -> None:
+    """Leave nothing of one job's answers for the next: Keras' global state (its models,
+    name counters and seeds: ``keras.utils.clear_session``), the notes for the student and
+    the store. Every accuracy check seeds itself before it builds its copy, so a check in a
+    used checker trains exactly as in a fresh one (``tests/test_checkers.py``)."""
+    import gc
+
+    import keras
+
+    import labkit.checks
+
+    keras.utils.clear_session(free_memory=True)
+    labkit.checks.NOTES.clear()
+    labkit.checks.MEASUREMENT_STORE = None
+    gc.collect()
+
+
+def serve(config, jobs, replies) -> None:
+    """Check each job read from ``jobs`` (JSON lines, see the module's docstring), replying
+    ``{"finished": N}`` on ``replies`` after each; return when ``jobs`` ends."""
+    lower_priority(WARM_NICENESS)  # yield to the notebook running meanwhile
+    warm_up(config)
+    for line in jobs:
+        job = json.loads(line)
+        try:
+            store = Path(job["store"]) if job.get("store") else None
+            check_answers(
+                config, Path(job["answers"]), Path(job["results"]), job["questions"], store
+            )
+        finally:
+            forget_answers()
+        replies.write(json.dumps({"finished": job["job"]}) + "\n")
+        replies.flush()
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("answers", type=Path)
-    parser.add_argument("results", type=Path)
+    parser.add_argument("answers", type=Path, nargs="?")
+    parser.add_argument("results", type=Path, nargs="?")
     parser.add_argument("--assignment", type=Path, required=True)
-    parser.add_argument("--questions", nargs="+", required=True)
+    parser.add_argument("--questions", nargs="+")
     parser.add_argument("--store", type=Path, help="folder of measurements to reuse and add to")
-    parser.add_argument("--ready", type=Path, help="warm up, then wait for this file")
+    parser.add_argument("--serve", action="store_true", help="check jobs read from stdin")
     args = parser.parse_args(argv)
     config = load_config(args.assignment)
-    if args.ready:
-        lower_priority(WARM_NICENESS)  # yield to the notebook running meanwhile
-        warm_up(config)
-        if not wait_until_ready(args.ready):
-            return 0
-    store = None
-    if args.store:
-        import labkit.checks
-
-        from .store import MeasurementStore
-
-        store = labkit.checks.MEASUREMENT_STORE = MeasurementStore(args.store, config.lab)
-
-    names = sorted(
-        {variable for question in args.questions for variable in answer_names(question, config)}
-    )
-    records = last_records(args.answers, names)  # read once; models rebuilt per question
-    with open(args.results, "x") as results:  # a file planted beforehand is refused
-
-        def emit(event: dict) -> None:
-            results.write(json.dumps(event) + "\n")
-            results.flush()
-
-        for question in args.questions:
-            check_question(question, config, records, emit, store)
+    if args.serve:
+        serve(config, sys.stdin, sys.stdout)
+        return 0
+    if not (args.answers and args.results and args.questions):
+        parser.error("ANSWERS, RESULTS and --questions are needed unless --serve is given")
+    check_answers(config, args.answers, args.results, args.questions, args.store)
     return 0
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -18,11 +17,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .answers import ANSWERS_FILE
+from .checkers import RESTART_SHARE, CheckerPool
 from .config import AssignmentConfig
-from .environment import available_cores, with_threads
+from .environment import available_cores
 from .execute import GRADER_ERROR, Execution, execute
 from .isolation import Isolation, probe
-from .limits import CELL_TIMEOUT_SECONDS, DEFAULT_MEMORY_GIB, PHASE_TIMEOUT_SECONDS, supervise
+from .limits import CELL_TIMEOUT_SECONDS, DEFAULT_MEMORY_GIB, PHASE_TIMEOUT_SECONDS
 from .questions import answer_names, question_visibility
 from .settings import RunSettings
 from .submission import InvalidSubmission, find_in_folder, read_submission
@@ -176,13 +176,6 @@ def default_checkers() -> int:
     return available_cores()
 
 
-# Threads each checker's TensorFlow uses, whatever the machine: a measurement is reusable only
-# under the threads it was made with (they are in the store's key, ``autograder.store``), so
-# the build's, a class's and Gradescope's checkers all train with the same count.
-CHECKER_THREADS = 1
-READY_FILE = "answers-ready"  # the check phase's signal to its waiting checkers
-
-
 def checker_shares(questions: list[str], checkers: int, table: dict) -> list[list[str]]:
     """Deal the questions that train a model so that each checker trains about as long: the
     longest first, each to the checker with the least so far. The rest (seconds in all) go to
@@ -204,79 +197,54 @@ def checker_shares(questions: list[str], checkers: int, table: dict) -> list[lis
 
 @dataclass
 class CheckPhase:
-    """Phase 2 for one submission: trusted checker processes read its exported answers."""
+    """Phase 2 for one submission: trusted checker processes (``pool``) read its exported
+    answers."""
 
     config: AssignmentConfig
     work: Path  # holds the exported answers
-    environment: dict[str, str]
+    pool: CheckerPool  # its checkers, kept warm from one submission to the next
     timeout: float  # for the whole phase, all checker processes and restarts included
     memory: int  # bytes, per checker process
     store: Path | None = None  # measurements to reuse and add to; None: train every check
     seconds: dict[str, float] = field(default_factory=dict)  # question -> checking time
-    deadline: float = 0.0  # time.monotonic() at which the phase stops: start(), then release()
+    deadline: float = 0.0  # time.monotonic() at which the phase stops, set by run()
 
-    def start(self, checkers: int, waiting: float = 0.0) -> None:
-        """Start ``checkers`` checker processes now, before the answers exist (while the
-        notebook runs): each imports what checking needs, then waits for ``release`` or
-        ``cancel``. ``waiting``: the most seconds they wait (the execute phase's limit); the
-        phase's own ``timeout`` starts at ``release``."""
-        self.questions = auto_questions(self.config)
-        shares = checker_shares(self.questions, checkers, self.config.lab.questions)
-        environment = with_threads(self.environment, CHECKER_THREADS)
-        self.deadline = time.monotonic() + waiting + self.timeout
-        logs = Path(tempfile.mkdtemp(prefix="checks-", dir=self.work))
-        self._cancelled = False
-        self._pool = ThreadPoolExecutor(max_workers=len(shares))
-        self._shares = [
-            self._pool.submit(self.check_share, share, logs / f"share-{number}", environment)
-            for number, share in enumerate(shares)
-        ]
+    def start(self) -> None:
+        """Start the checkers that are not running yet, now, before the answers exist (while
+        the notebook runs): each imports what checking needs, then waits for its job."""
+        self.pool.warm()
 
-    def release(self) -> list[TestResult]:
-        """The answers are in place: check them; the results in question order."""
+    def run(self) -> list[TestResult]:
+        """The answers are in place: check every auto-graded question, one share of them per
+        checker of the pool; the results in question order."""
+        questions = auto_questions(self.config)
+        shares = checker_shares(questions, self.pool.size, self.config.lab.questions)
         self.deadline = time.monotonic() + self.timeout
-        self._signal("check")
-        found = [result for share in self._shares for result in share.result()]
-        self._pool.shutdown()
-        return sorted(found, key=lambda result: self.questions.index(result.question))
+        logs = Path(tempfile.mkdtemp(prefix="checks-", dir=self.work))
+        with ThreadPoolExecutor(max_workers=len(shares)) as threads:
+            found = threads.map(
+                lambda numbered: self.check_share(numbered[1], numbered[0], logs),
+                enumerate(shares),
+            )
+            results = [result for share in found for result in share]
+        return sorted(results, key=lambda result: questions.index(result.question))
 
-    def cancel(self) -> None:
-        """No answers will come (the notebook could not run): the waiting checkers exit."""
-        self._cancelled = True
-        self._signal("cancel")
-        self._pool.shutdown()
-
-    def _signal(self, word: str) -> None:
-        """Tell the waiting checkers ``word`` (``autograder.check.wait_until_ready``): the
-        file appears whole, by a rename."""
-        partial = self.work / f".{READY_FILE}"
-        partial.write_text(word)
-        partial.replace(self.work / READY_FILE)
-
-    def run(self, checkers: int) -> list[TestResult]:
-        """Check every auto-graded question, ``checkers`` processes at once."""
-        self.start(checkers)
-        return self.release()
-
-    def check_share(
-        self, remaining: list[str], log_prefix: Path, environment: dict[str, str]
-    ) -> list[TestResult]:
-        """Check ``remaining`` in one checker process; if it dies on an answer, score that
-        question 0 and start a fresh checker for the rest."""
+    def check_share(self, remaining: list[str], index: int, logs: Path) -> list[TestResult]:
+        """Check ``remaining`` with the pool's checker ``index``. If a fresh checker dies on
+        an answer, that question scores 0 and a fresh checker checks the rest; if a used one
+        dies (an earlier job may have left it short of memory), a fresh one checks the same
+        questions again first."""
         config = self.config
         results: list[TestResult] = []
-        for attempt in range(len(remaining) + 1):
-            if not remaining or self._cancelled:
+        for attempt in range(len(remaining) + 2):  # at most one retry of a used checker
+            if not remaining:
                 break
-            log = log_prefix.with_name(f"{log_prefix.name}-{attempt}.jsonl")
-            command = [
-                sys.executable, "-m", "autograder.check", str(self.work / ANSWERS_FILE), str(log),
-                "--assignment", str(config.folder), "--questions", *remaining,
-                "--ready", str(self.work / READY_FILE),
-                *(["--store", str(self.store)] if self.store else []),
-            ]  # fmt: skip
+            log = logs / f"share-{index}-{attempt}.jsonl"
+            checker = self.pool.checker(index)
+            used = checker.jobs > 0
             time_left = max(1.0, self.deadline - time.monotonic())
-            outcome = supervise(command, self.work, environment, time_left, self.memory)
+            answers = self.work / ANSWERS_FILE
+            outcome = checker.check(answers, log, remaining, self.store, time_left, self.memory)
             events = (
                 [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
             )
@@ -299,8 +267,12 @@ class CheckPhase:
                 for points in [config.points[e["question"]][e["test"]]]  # never the log's figure
             ]
             remaining = [question for question in remaining if question not in done]
-            if outcome.returncode == 0 or not remaining:
+            if outcome.returncode == 0 and outcome.limit is None:
+                if checker.rss() > RESTART_SHARE * self.memory:
+                    self.pool.retire(index)
                 continue
+            if not remaining or (used and outcome.limit != "timeout"):
+                continue  # a used checker died: the same questions again, in a fresh one
             started = [e["question"] for e in events if e["event"] == "start"]
             failed = started[-1] if started and started[-1] not in done else None
             reason = outcome.limit or f"exit status {outcome.returncode}"
@@ -360,10 +332,14 @@ def grade(
     isolation: Isolation | None = None,
     cell_timeout: float | None = None,
     store: Path | None = None,
+    pool: CheckerPool | None = None,
 ) -> GradeReport:
-    """Grade ``submission``: execute it in a sandbox, then check its answers in fresh processes
-    (``checkers`` at once, default ``default_checkers()``), started while the notebook runs so
-    that they have imported Keras by the time its answers come.
+    """Grade ``submission``: execute it in a sandbox, then check its answers in processes that
+    never ran student code: the checkers of ``pool`` (``autograder.checkers``: a class's
+    grading thread keeps them warm from one submission to the next), or else ``checkers``
+    processes (default ``default_checkers()``) started for this submission alone. Checkers
+    not yet running start while the notebook runs, so that they have imported Keras by the
+    time its answers come.
 
     ``store`` is a folder of accuracy measurements (``autograder.store``) the checks reuse
     and add to, hidden from the notebook like the assignment; None trains every check.
@@ -397,12 +373,15 @@ def grade(
         hide = [*hide, store]
     isolation = isolation or probe(tuple(Path(path).resolve() for path in [config.folder, *hide]))
     seconds: dict[str, float] = {}
-    with tempfile.TemporaryDirectory(prefix="rnnlab-grade-") as scratch:
-        work = Path(scratch)
-        phase = CheckPhase(config, work, settings.environment(), timeout, memory, store)
-        phase.start(checkers or default_checkers(), waiting=timeout)  # warms up meanwhile
-        started = time.perf_counter()
-        try:
+    own_pool = pool is None
+    if own_pool:
+        pool = CheckerPool(config, settings.environment(), checkers or default_checkers())
+    try:
+        with tempfile.TemporaryDirectory(prefix="rnnlab-grade-") as scratch:
+            work = Path(scratch)
+            phase = CheckPhase(config, work, pool, timeout, memory, store)
+            phase.start()  # the checkers warm up meanwhile
+            started = time.perf_counter()
             execution: Execution = execute(
                 notebook,
                 names,
@@ -416,17 +395,16 @@ def grade(
                 memory=memory,
                 cell_timeout=cell_timeout or CELL_TIMEOUT_SECONDS[settings.profile],
             )
-        except BaseException:
-            phase.cancel()
-            raise
-        seconds["execute"] = round(time.perf_counter() - started, 1)
-        info = (execution.status, execution.message, execution.isolation)
-        if execution.status == GRADER_ERROR:  # nothing ran: no answer to check, no score
-            phase.cancel()
-            return _report(config, submission, info, [], seconds, isolation.warning())
-        started = time.perf_counter()
-        results = phase.release()
-        seconds.update(phase.seconds, check=round(time.perf_counter() - started, 1))
+            seconds["execute"] = round(time.perf_counter() - started, 1)
+            info = (execution.status, execution.message, execution.isolation)
+            if execution.status == GRADER_ERROR:  # nothing ran: no answer to check, no score
+                return _report(config, submission, info, [], seconds, isolation.warning())
+            started = time.perf_counter()
+            results = phase.run()
+            seconds.update(phase.seconds, check=round(time.perf_counter() - started, 1))
+    finally:
+        if own_pool:
+            pool.close()
     written = written_answers(notebook, [q for q in config.points if config.is_manual(q)])
     return _report(
         config,

@@ -73,53 +73,96 @@ def allow_new_commands() -> None:
     _stopping.clear()
 
 
-def supervise(
-    command: list[str], cwd: Path, environment: dict, timeout: float, memory: int
-) -> Outcome:
-    """Run ``command`` in its own process group; kill the group at the time or memory limit.
+class Watched:
+    """A command running in a session (and process group) of its own, whose whole process tree
+    ``watch`` measures and kills at a time or memory limit; ``stop_everything`` kills it too.
 
-    Its stdout and stderr go to files, not pipes, so a process that writes a lot cannot block
-    on them.
+    Its stderr goes to a file, not a pipe, so a process that writes a lot cannot block on it;
+    so does its stdout unless ``stdout`` is given (``subprocess.PIPE`` for a reader that drains
+    it). ``stdin``: as ``subprocess.Popen`` takes it (None: inherited). Raises ``Stopped``
+    after ``stop_everything``.
     """
-    if _stopping.is_set():
-        raise Stopped("grading was interrupted")
-    started = time.monotonic()
-    peak = 0
-    with (
-        tempfile.TemporaryFile() as stdout_file,
-        tempfile.TemporaryFile() as stderr_file,
-        subprocess.Popen(
+
+    def __init__(
+        self, command: list[str], cwd: Path, environment: dict, *, stdin=None, stdout=None
+    ):
+        if _stopping.is_set():
+            raise Stopped("grading was interrupted")
+        self.started = time.monotonic()
+        self.peak = 0  # bytes, the largest tree_rss seen by watch()
+        self._stdout = None if stdout is not None else tempfile.TemporaryFile()  # noqa: SIM115 (closed by finish)
+        self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 (closed by finish)
+        self._outcome: Outcome | None = None
+        self.process = subprocess.Popen(
             command,
             cwd=cwd,
             env=environment,
-            stdout=stdout_file,
-            stderr=stderr_file,
+            stdin=stdin,
+            stdout=stdout if stdout is not None else self._stdout,
+            stderr=self._stderr,
             start_new_session=True,
-        ) as process,
-    ):
-        _running.add(process.pid)
-        watched = psutil.Process(process.pid)
+        )
+        _running.add(self.process.pid)
+
+    def watch(
+        self, timeout: float, memory: int, until: threading.Event | None = None
+    ) -> str | None:
+        """Wait until the command ends (or ``until`` is set), killing it at the limits: after
+        ``timeout`` seconds from now or once its process tree holds more than ``memory``
+        bytes. Returns ``"timeout"`` or ``"out-of-memory"`` when it was killed, else None.
+        Raises ``Stopped`` (the command killed) after ``stop_everything``."""
+        started = time.monotonic()
+        watched = psutil.Process(self.process.pid)
         verdict = None
-        while process.poll() is None and not _stopping.is_set():
-            peak = max(peak, tree_rss(watched))
-            if peak > memory:
+        while self.process.poll() is None and not _stopping.is_set():
+            if until is not None and until.is_set():
+                break
+            self.peak = max(self.peak, tree_rss(watched))
+            if self.peak > memory:
                 verdict = "out-of-memory"
             elif time.monotonic() - started > timeout:
                 verdict = "timeout"
             if verdict:
-                os.killpg(process.pid, signal.SIGKILL)
+                self.kill()
                 break
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                process.wait(POLL_SECONDS)  # returns as soon as it ends
+            if until is not None:
+                until.wait(POLL_SECONDS)  # set by the caller's reader, at the latest on exit
+            else:
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    self.process.wait(POLL_SECONDS)  # returns as soon as it ends
         if _stopping.is_set():
             stop_everything()
-        process.wait()
-        _running.discard(process.pid)
-        if _stopping.is_set():
+            self.finish(None)
             raise Stopped("grading was interrupted")
-        stdout = _ends(stdout_file, STDOUT_HEAD_BYTES, STDOUT_TAIL_BYTES)
-        stderr = _ends(stderr_file, 0, STDERR_TAIL_BYTES)[-2000:]
-    return Outcome(verdict, process.returncode, stderr, peak, stdout)
+        return verdict
+
+    def kill(self) -> None:
+        """Kill the command's whole process group now."""
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+
+    def finish(self, verdict: str | None) -> Outcome:
+        """Wait for the command to end (kill it first with ``kill`` to not wait), forget it and
+        say how it ended; ``verdict`` is ``watch``'s. Called again, it says the same."""
+        if self._outcome is not None:
+            return self._outcome
+        self.process.wait()
+        _running.discard(self.process.pid)
+        stdout = _ends(self._stdout, STDOUT_HEAD_BYTES, STDOUT_TAIL_BYTES) if self._stdout else ""
+        stderr = _ends(self._stderr, 0, STDERR_TAIL_BYTES)[-2000:]
+        for handle in (self._stdout, self._stderr):
+            if handle is not None:
+                handle.close()
+        self._outcome = Outcome(verdict, self.process.returncode, stderr, self.peak, stdout)
+        return self._outcome
+
+
+def supervise(
+    command: list[str], cwd: Path, environment: dict, timeout: float, memory: int
+) -> Outcome:
+    """Run ``command`` to its end (``Watched``), killed at the time or memory limit."""
+    watched = Watched(command, cwd, environment)
+    return watched.finish(watched.watch(timeout, memory))
 
 
 def _ends(handle, head: int, tail: int) -> str:

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import nbformat
 
+from .checkers import CheckerPools
 from .config import AssignmentConfig
 from .environment import cores_each
 from .grade import GradeReport, grade
@@ -146,15 +147,16 @@ def verify(
     variants = load_corpus(corpus, questions)
     prelude = (Path(corpus) / PRELUDE_FILE).read_text()
     notebooks = corpus_notebooks(variants, prelude)
-    checkers = cores_each(workers)  # the cores, shared out
-    with tempfile.TemporaryDirectory(prefix="rnnlab-verify-") as scratch:
+    checkers = CheckerPools(config, settings.environment(), workers, cores_each(workers))
+    with tempfile.TemporaryDirectory(prefix="rnnlab-verify-") as scratch, checkers:
 
         def grade_notebook(number: int) -> list[Verdict]:
             notebook, chosen = notebooks[number - 1]
             started = time.perf_counter()
             path = Path(scratch) / f"variants-{number}.ipynb"
             nbformat.write(notebook, path)
-            report = grade(config, path, settings=settings, checkers=checkers, store=store)
+            with checkers.lend() as lent:
+                report = grade(config, path, settings=settings, store=store, pool=lent)
             progress(
                 f"  notebook {number}/{len(notebooks)}: {len(chosen)} variants graded in "
                 f"{time.perf_counter() - started:.0f} s ({report.status})"

@@ -9,6 +9,7 @@ import pytest
 from conftest import RNN_LAB
 
 from autograder.answers import ANSWERS_FILE, export_cell_source
+from autograder.checkers import CheckerPool
 from autograder.config import load_config
 from autograder.environment import available_cores
 from autograder.grade import CheckPhase, auto_questions, checker_shares
@@ -57,8 +58,9 @@ def test_results_of_parallel_checkers_come_back_complete_and_in_question_order(t
     config = load_config(default_lab_folder())
     right = QUESTIONS["q1a_count"].expected
     exported_answers(tmp_path, {"count_feedforward": right, "count_lstm": 7})
-    phase = CheckPhase(config, tmp_path, SMOKE.environment(), 300, 4 * 2**30)
-    results = phase.run(checkers=2)
+    with CheckerPool(config, SMOKE.environment(), 2) as pool:
+        phase = CheckPhase(config, tmp_path, pool, 300, 4 * 2**30)
+        results = phase.run()
 
     questions = auto_questions(config)
     assert [r.question for r in results] == sorted(
@@ -80,8 +82,8 @@ def test_a_checker_that_dies_scores_its_questions_zero_with_the_reason(tmp_path)
     models["demo_repeat_vector"] = builders["build_repeat_vector_demo"]()
     exported_answers(tmp_path, {"count_feedforward": QUESTIONS["q1a_count"].expected, **models})
     environment = SMOKE.environment()
-    phase = CheckPhase(config, tmp_path, environment, 300, memory=30 * 2**20)  # no room for Keras
-    results = phase.run(checkers=2)
+    with CheckerPool(config, environment, 2) as pool:
+        results = CheckPhase(config, tmp_path, pool, 300, memory=30 * 2**20).run()  # no room
 
     assert {r.question for r in results} == set(auto_questions(config))
     assert all(r.points == 0 for r in results)
@@ -109,11 +111,11 @@ def test_a_container_cpu_quota_caps_the_cores_used(tmp_path, files, cores):
 
 def test_checkers_started_before_the_notebook_exit_unused_when_it_cannot_run(tmp_path):
     """The checkers start while the notebook runs (to import Keras meanwhile); a notebook whose
-    sandbox never started leaves no answers, and they exit without checking anything."""
+    sandbox never started leaves no answers, and closing the pool ends them unused."""
     config = load_config(default_lab_folder())
-    phase = CheckPhase(config, tmp_path, SMOKE.environment(), 300, 4 * 2**30)
+    pool = CheckerPool(config, SMOKE.environment(), 2)
+    CheckPhase(config, tmp_path, pool, 300, 4 * 2**30).start()
     started = time.monotonic()
-    phase.start(checkers=2, waiting=300)
-    phase.cancel()  # returns once every checker has exited
-    assert time.monotonic() - started < 120
-    assert not list(tmp_path.glob("checks-*/*.jsonl"))  # no results file was even opened
+    pool.close()  # returns once every checker has exited
+    assert time.monotonic() - started < 60
+    assert pool.started == 2 and not list(tmp_path.rglob("*.jsonl"))  # nothing was checked
