@@ -135,7 +135,9 @@ class CheckerPool:
         self.size = max(1, size)
         self.started = 0  # checker processes started so far, replacements included
         self._checkers: list[Checker | None] = [None] * self.size
-        self._folder = Path(tempfile.mkdtemp(prefix="rnnlab-checkers-"))
+        # The checkers' working folder, first on their import path (``python -m``): notebooks
+        # must not see it (``grade`` hides it like the assignment).
+        self.folder = Path(tempfile.mkdtemp(prefix="rnnlab-checkers-"))
 
     def warm(self) -> None:
         """Start every checker that is not running, without waiting for its warm-up."""
@@ -148,7 +150,7 @@ class CheckerPool:
         if checker is None or not checker.alive:
             if checker is not None:
                 checker.close()
-            checker = self._checkers[index] = Checker(self.config, self.environment, self._folder)
+            checker = self._checkers[index] = Checker(self.config, self.environment, self.folder)
             self.started += 1
         return checker
 
@@ -162,7 +164,7 @@ class CheckerPool:
         """Close every checker and remove the pool's working folder."""
         for index in range(self.size):
             self.retire(index)
-        shutil.rmtree(self._folder, ignore_errors=True)
+        shutil.rmtree(self.folder, ignore_errors=True)
 
     def __enter__(self) -> CheckerPool:
         return self

@@ -387,7 +387,7 @@ def grade(
                 names,
                 support_files=config.lab.sandbox_files(),
                 limit_training=config.lab.profiles[settings.profile].notebook_epochs == 0,
-                hidden=[config.folder, work, *hide],
+                hidden=[config.folder, work, pool.folder, *hide],
                 output_dir=work,
                 isolation=isolation,
                 settings=settings,
