@@ -231,12 +231,14 @@ class CheckPhase:
 
     def check_share(self, remaining: list[str], index: int, logs: Path) -> list[TestResult]:
         """Check ``remaining`` with the pool's checker ``index``. If a fresh checker dies on
-        an answer, that question scores 0 and a fresh checker checks the rest; if a used one
-        dies (an earlier job may have left it short of memory), a fresh one checks the same
-        questions again first."""
+        an answer, that question scores 0 and a fresh checker checks the rest. A death that
+        need not be the answers' fault (a used checker: an earlier job may have left it short
+        of memory; or one that died before it began any question) gets the same questions
+        checked again in a fresh checker, once per share, before any answer is blamed."""
         config = self.config
         results: list[TestResult] = []
-        for attempt in range(len(remaining) + 2):  # at most one retry of a used checker
+        retried = False
+        for attempt in range(len(remaining) + 2):
             if not remaining:
                 break
             log = logs / f"share-{index}-{attempt}.jsonl"
@@ -271,9 +273,13 @@ class CheckPhase:
                 if checker.rss() > RESTART_SHARE * self.memory:
                     self.pool.retire(index)
                 continue
-            if not remaining or (used and outcome.limit != "timeout"):
-                continue  # a used checker died: the same questions again, in a fresh one
+            if not remaining:
+                continue
             started = [e["question"] for e in events if e["event"] == "start"]
+            blameless = used or not started
+            if blameless and not retried and outcome.limit != "timeout":
+                retried = True
+                continue  # the same questions again, in a fresh checker
             failed = started[-1] if started and started[-1] not in done else None
             reason = outcome.limit or f"exit status {outcome.returncode}"
             for question in [failed] if failed else remaining:

@@ -3,6 +3,7 @@ one would, and a fault in a used checker never costs the next student points."""
 
 import json
 
+import pytest
 from conftest import RNN_LAB
 from test_check_phase import SMOKE, exported_answers
 
@@ -11,6 +12,7 @@ from autograder.checkers import CheckerPool
 from autograder.config import load_config
 from autograder.grade import CheckPhase, auto_questions
 from autograder.labs import default_lab_folder
+from autograder.limits import Outcome
 
 QUESTIONS = RNN_LAB.questions
 GiB = 2**30
@@ -77,14 +79,84 @@ def test_a_checker_serves_the_next_submission_and_a_dead_one_is_replaced(tmp_pat
         assert pool.started == 2  # killed after the second, replaced for the third
 
 
-def test_a_used_checker_that_dies_gets_a_fresh_one_before_any_answer_is_blamed(tmp_path):
-    """A used checker can die of an earlier job's leftovers; the questions go to a fresh
-    checker first, and only a fresh one's death scores a question 0."""
+class ScriptedChecker:
+    """A checker that passes every test, except that it dies (out of memory) after starting
+    the question ``dies_on`` when it is at its ``dies_after``-th job or later."""
+
+    def __init__(self, config, jobs: int, dies_on: str, dies_after: int):
+        self.config, self.jobs, self.dies_on, self.dies_after = config, jobs, dies_on, dies_after
+
+    def check(self, answers, log, questions, store, timeout, memory):
+        with open(log, "x") as events:
+            for question in questions:
+                events.write(json.dumps({"event": "start", "question": question}) + "\n")
+                if question == self.dies_on and self.jobs >= self.dies_after:
+                    return Outcome("out-of-memory", -9, "", memory)
+                for test in self.config.points[question]:
+                    event = {"event": "test", "question": question, "test": test,
+                             "passed": True, "message": ""}  # fmt: skip
+                    events.write(json.dumps(event) + "\n")
+                events.write(
+                    json.dumps({"event": "done", "question": question, "seconds": 1}) + "\n"
+                )
+        self.jobs += 1
+        return Outcome(None, 0, "", 0)
+
+    def rss(self):
+        return 0
+
+
+class ScriptedPool:
+    """One checker slot; a checker that died is replaced by a fresh one (``jobs == 0``)."""
+
+    size = 1
+
+    def __init__(self, config, first_jobs: int, dies_after: int):
+        self.made = [ScriptedChecker(config, first_jobs, "q2", dies_after)]
+
+    def checker(self, index):
+        if self.made[-1].jobs < 0:
+            self.made.append(
+                ScriptedChecker(self.made[-1].config, 0, "q2", self.made[-1].dies_after)
+            )
+        return self.made[-1]
+
+    def retire(self, index):
+        self.made[-1].jobs = -1
+
+
+@pytest.mark.parametrize(
+    "first_jobs, dies_after, q2_points, checkers",
+    [
+        (3, 1, "all", 2),  # a used checker dies on q2: a fresh one checks it in full
+        (0, 0, "none", 2),  # a fresh checker dies on q2: it scores 0, a fresh one checks the rest
+    ],
+)
+def test_only_a_fresh_checker_dying_on_a_question_scores_it_zero(
+    tmp_path, monkeypatch, first_jobs, dies_after, q2_points, checkers
+):
     config = load_config(default_lab_folder())
-    exported_answers(tmp_path, {"count_feedforward": QUESTIONS["q1a_count"].expected})
-    with CheckerPool(config, SMOKE.environment(), 1) as pool:
-        pool.checker(0).jobs = 3  # as if it had served three submissions
-        results = CheckPhase(config, tmp_path, pool, 300, 30 * 2**20).run()  # no room for Keras
-        assert pool.started == 2  # the used checker, then a fresh one
+    pool = ScriptedPool(config, first_jobs, dies_after)
+    original = ScriptedChecker.check
+
+    def check_and_mark_dead(self, *args):
+        outcome = original(self, *args)
+        if outcome.limit:
+            self.jobs = -1  # dead: the pool replaces it
+        return outcome
+
+    monkeypatch.setattr(ScriptedChecker, "check", check_and_mark_dead)
+    results = CheckPhase(config, tmp_path, pool, 300, 4 * GiB).run()
+
+    q2 = [r for r in results if r.question == "q2"]
+    assert len(q2) == len(config.points["q2"])
+    wanted = config.question_points("q2") if q2_points == "all" else 0
+    assert sum(r.points for r in q2) == wanted
+    if q2_points == "none":
+        assert all("out-of-memory while checking it" in r.message for r in q2)
     assert {r.question for r in results} == set(auto_questions(config))
-    assert all("out-of-memory while checking it" in r.message for r in results)
+    others = [r for r in results if r.question != "q2"]
+    assert sum(r.points for r in others) == sum(
+        config.question_points(q) for q in auto_questions(config) if q != "q2"
+    )
+    assert len(pool.made) == checkers
