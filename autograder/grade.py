@@ -2,8 +2,9 @@
 
 1. Execute (untrusted, ``autograder.execute``): the notebook runs in a sandbox and exports
    its answers as data.
-2. Check (trusted, ``autograder.check``): a fresh process that never ran student code reads
-   the answers and runs the tests. Only this phase decides scores.
+2. Check (trusted, ``autograder.check``): a process that never ran student code (kept warm
+   across a class by ``autograder.checkers``) reads the answers and runs the tests. Only
+   this phase decides scores.
 """
 
 from __future__ import annotations
