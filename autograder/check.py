@@ -51,20 +51,21 @@ def unreadable_answer(name: str, answers: dict, config) -> str | None:
     return "Your answer could not be read: " + "; ".join(reasons) if reasons else None
 
 
-def check_question(name: str, config, records: dict, emit, store=None) -> None:
+def check_question(name: str, config, records: dict, emit, store) -> None:
     """Emit a result line for every test of question ``name``.
 
     Its answers are rebuilt only now, after the ``start`` event: if rebuilding or training
     one answer kills this process, the grading parent knows which question it was and checks
-    the others in a fresh process.
+    the others in a fresh process. ``store``: where accuracy checks look first
+    (``store.MeasurementStore``, or ``store.NoReuse``); its ``last`` after a test says whether
+    that test reused a measurement or trained.
     """
     emit({"event": "start", "question": name})
     started = time.perf_counter()
     answers = rebuild_answers(records, answer_names(name, config))
     unreadable = unreadable_answer(name, answers, config)
     for test in question_tests(name, config):
-        if store is not None:
-            store.last = None
+        store.last = None
         if unreadable:
             passed, message = False, unreadable
         else:
@@ -79,7 +80,7 @@ def check_question(name: str, config, records: dict, emit, store=None) -> None:
                 "points": config.points[name][test.name] if passed else 0,
                 "max_points": config.points[name][test.name],
                 "message": message,
-                "measurement": store.last if store is not None else None,
+                "measurement": store.last,
             }
         )
     emit({"event": "done", "question": name, "seconds": round(time.perf_counter() - started, 1)})
@@ -118,11 +119,9 @@ def check_answers(
     (a new file: one planted beforehand is refused with ``FileExistsError``)."""
     import labkit.checks
 
-    measurements = None
-    if store:
-        from .store import MeasurementStore
+    from .store import MeasurementStore, NoReuse
 
-        measurements = MeasurementStore(store, config.lab)
+    measurements = MeasurementStore(store, config.lab) if store else NoReuse()
     labkit.checks.MEASUREMENT_STORE = measurements
     names = sorted(
         {variable for question in questions for variable in answer_names(question, config)}

@@ -247,3 +247,21 @@ class MeasurementStore:
         ) as handle:
             json.dump({"accuracies": [float(a) for a in accuracies]}, handle)
         os.replace(handle.name, path)
+
+
+class NoReuse:
+    """The store of a run that reuses nothing (``--no-reuse``): every accuracy check trains
+    and nothing is recorded, but ``last`` still says ``"trained"`` after an accuracy check,
+    so its report and ``results.json`` say so as a reusing run's do."""
+
+    def __init__(self):
+        self.last: str | None = None
+
+    def key(self, model, identity: dict) -> str:
+        return ""  # never looked up
+
+    def get(self, key: str) -> None:
+        return None
+
+    def put(self, key: str, accuracies: list[float]) -> None:
+        self.last = "trained"

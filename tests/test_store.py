@@ -15,7 +15,7 @@ from keras import layers
 import lab_checks
 import labkit.checks
 from autograder.labs import default_lab_folder
-from autograder.store import MeasurementStore, canonical_architecture
+from autograder.store import MeasurementStore, NoReuse, canonical_architecture
 from reference import imdb_models
 
 IDENTITY = {"task": "imdb", "seed": 1, "data": "generated", "epochs": 2, "batch_size": 32}
@@ -172,6 +172,17 @@ def test_a_check_looks_during_its_first_epoch_and_stops_at_the_first_look_that_i
     first_look = store.records[0][0]
     accuracy, trained, _ = labkit.checks.train_and_score(model, load, 3, 8, first_look, {}, 4)
     assert (accuracy, trained) == (first_look, 0.25) and store.records[1] == [first_look]
+
+
+def test_without_reuse_a_check_trains_records_nothing_and_says_it_trained(monkeypatch):
+    """``--no-reuse``: the report and results.json still say each accuracy test trained."""
+    store = NoReuse()
+    monkeypatch.setattr(labkit.checks, "MEASUREMENT_STORE", store)
+    model, load = small_problem()
+    first = labkit.checks.train_and_score(model, load, 2, 8, 2.0, {}, 2)
+    assert store.last == "trained" and store.get(store.key(model, {})) is None
+    model, load = small_problem()
+    assert labkit.checks.train_and_score(model, load, 2, 8, 2.0, {}, 2) == first  # trained again
 
 
 def test_looking_during_training_does_not_change_what_is_trained():
