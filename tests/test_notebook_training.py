@@ -2,6 +2,7 @@
 and the checker knows a model's size before it builds it."""
 
 import json
+import math
 
 import keras
 import numpy as np
@@ -98,3 +99,32 @@ def test_a_sequence_too_long_to_hold_is_refused():
         [keras.Input((8,)), layers.RepeatVector(1_000_000), layers.LSTM(128, return_sequences=True)]
     )
     assert "numbers per example" in model_size.refusal(json.loads(long.to_json()))
+
+
+def image_model(*hidden):
+    return keras.Sequential([keras.Input((8, 8, 1)), *hidden, layers.Flatten(), layers.Dense(10)])
+
+
+@pytest.mark.parametrize(
+    "hidden",
+    [
+        [layers.Conv2D(16, 3), layers.MaxPooling2D(2)],  # the digits lab's CNN
+        [layers.Conv2D(8, (3, 3), padding="same"), layers.AveragePooling2D(3)],
+        [layers.Conv2D(8, (3, 2), strides=2, use_bias=False), layers.Conv2D(4, 2)],
+        [layers.Conv2D(8, 3), layers.MaxPooling2D(2, strides=1, padding="same")],
+    ],
+)
+def test_the_size_estimate_counts_image_models_exactly(hidden):
+    """Convolutions and poolings over rows and columns (the digits lab's answers) are counted
+    with their output shapes, so a Dense layer after Flatten is counted right as well."""
+    model = image_model(*hidden)
+    size = model_size.estimate(json.loads(model.to_json()))
+    assert size.parameters == model.count_params()
+    assert size.activations >= math.prod(model.output_shape[1:])
+
+
+def test_an_image_model_too_big_to_train_is_refused():
+    huge = image_model(layers.Conv2D(3_000, 3), layers.Conv2D(3_000, 3))  # 81 million weights
+    wide = keras.Sequential([keras.Input((2_000, 2_000, 3)), layers.Conv2D(64, 3)])
+    assert "weights" in model_size.refusal(json.loads(huge.to_json()))
+    assert "numbers per example" in model_size.refusal(json.loads(wide.to_json()))
