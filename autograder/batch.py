@@ -11,7 +11,6 @@ those results after each submission.
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import json
 import os
@@ -27,7 +26,7 @@ from pathlib import Path
 
 from .checkers import CheckerPool, CheckerPools
 from .config import AssignmentConfig
-from .digest import grading_digest
+from .digest import file_sha256, grading_digest
 from .environment import cores_each
 from .execute import GRADER_ERROR
 from .grade import GradeError, GradeReport, grade
@@ -115,19 +114,6 @@ def student_id(name: str) -> str:
         if match := pattern.search(name.lower()):
             return match.group(1)
     return ""
-
-
-def file_digest(path: Path) -> str:
-    """sha256 of a file, or of a folder's files (their names and contents, in name order)."""
-    digest = hashlib.sha256()
-    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
-    for file in files:
-        if path.is_dir():
-            digest.update(file.relative_to(path).as_posix().encode() + b"\0")
-        with open(file, "rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
-    return digest.hexdigest()
 
 
 def write_atomically(path: Path, text: str) -> None:
@@ -276,7 +262,7 @@ def run_batch(
     records: dict[str, dict] = {}
     pending: list[tuple[Submission, str]] = []
     for submission in submissions:
-        digest = file_digest(submission.path)
+        digest = file_sha256(submission.path)
         saved = None if force else batch.saved(submission, digest)
         if saved:
             records[submission.key] = saved

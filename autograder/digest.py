@@ -32,13 +32,33 @@ def grading_files(lab_folder: Path) -> list[Path]:
     return files + load_lab(lab_folder).code_files()
 
 
-@cache
-def code_digest(lab_folder: Path) -> str:
-    """SHA-256 of the grading code: each file's name and contents, in a fixed order."""
+def file_sha256(path: Path) -> str:
+    """SHA-256 of a file's contents, read in blocks of 1 MiB; of a folder, of its files'
+    names (relative to it) and contents, in name order."""
+    path = Path(path)
     digest = hashlib.sha256()
-    for path in grading_files(lab_folder):
+    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+    for file in files:
+        if path.is_dir():
+            digest.update(file.relative_to(path).as_posix().encode() + b"\0")
+        with open(file, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()
+
+
+def files_sha256(paths: list[Path]) -> str:
+    """SHA-256 of source files: each one's name and contents, in the order given."""
+    digest = hashlib.sha256()
+    for path in paths:
         digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
+
+
+@cache
+def code_digest(lab_folder: Path) -> str:
+    """SHA-256 of the grading code (``grading_files``)."""
+    return files_sha256(grading_files(lab_folder))
 
 
 def package_versions() -> dict[str, str]:

@@ -13,7 +13,6 @@ against its checksum) when the assignment grades on one. Grading itself needs no
 from __future__ import annotations
 
 import argparse
-import hashlib
 import importlib.util
 import json
 import sys
@@ -22,6 +21,7 @@ from importlib import metadata
 from pathlib import Path
 
 from .config import AssignmentConfig, load_config
+from .digest import file_sha256
 from .grade import GradeReport, grade
 from .labs import NOT_COPIED
 from .pins import pins, requirements_of
@@ -172,7 +172,7 @@ def fetch_data_script(config: AssignmentConfig, data: DataSource) -> str:
         path = data.path
         if not path.is_file():
             raise FileNotFoundError(f"No data file at {path} to put in the Gradescope zip.")
-        get, digest = GET_BUNDLED, hashlib.sha256(path.read_bytes()).hexdigest()
+        get, digest = GET_BUNDLED, file_sha256(path)
     script = FETCH_DATA.replace("__GET__", get).replace("__SHA256__", digest)
     return script.replace("__DATA__", file)
 

@@ -9,11 +9,12 @@ lab decides which profiles and data sources exist (``autograder.lab``).
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from .digest import file_sha256
 
 
 def _default_lab():
@@ -57,7 +58,7 @@ class DataSource:
         """The source as a calibration records it: a local copy by name and checksum."""
         if self.path is None or not self.path.is_file():
             return self.name
-        return f"{self.path.name}, sha256 {hashlib.sha256(self.path.read_bytes()).hexdigest()}"
+        return f"{self.path.name}, sha256 {file_sha256(self.path)}"
 
     def __str__(self) -> str:
         return self.name

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import platformdirs
 
-from .digest import package_versions
+from .digest import file_sha256, files_sha256, package_versions
 
 # Models' classes, whose config "name" is a name a user picks (as layers' are).
 MODEL_CLASSES = ("Sequential", "Functional", "Model")
@@ -125,9 +125,7 @@ def canonical_compile(compile_config: dict) -> dict:
     return config
 
 
-@cache
-def _file_digest(path: str) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+_file_digest = cache(file_sha256)  # a data file is read once per checker
 
 
 @cache
@@ -138,11 +136,9 @@ def _measurement_code(shipped: Path | None) -> str:
     import labkit
 
     library = Path(labkit.__file__).resolve().parent
-    files = sorted(library.glob("*.py")) + (sorted(shipped.glob("*.py")) if shipped else [])
-    digest = hashlib.sha256()
-    for path in files:
-        digest.update(path.name.encode() + b"\0" + path.read_bytes())
-    return digest.hexdigest()
+    return files_sha256(
+        sorted(library.glob("*.py")) + (sorted(shipped.glob("*.py")) if shipped else [])
+    )
 
 
 def _threads() -> dict[str, int]:
