@@ -182,13 +182,18 @@ def _package_name(folder: Path) -> str:
     return f"_rnnlab_lab_{folder.name.replace('-', '_')}_{digest}"
 
 
-@cache
 def load_lab(folder: Path) -> Lab:
-    """The lab in ``folder`` (an absolute path), its shipped modules made importable.
+    """The lab in ``folder``, its shipped modules made importable; loaded once per folder,
+    however the path is spelled (it is resolved first).
 
     Raises LabError when the folder has no interface or the interface lacks a name.
     """
-    folder = Path(folder).resolve()
+    return _load_resolved(Path(folder).resolve())
+
+
+@cache
+def _load_resolved(folder: Path) -> Lab:
+    """``load_lab`` for a resolved path (the cache's key)."""
     interface = folder / INTERFACE_FILE
     if not interface.is_file():
         raise LabError(f"{folder} is not a lab folder: it has no {INTERFACE_FILE}.")

@@ -145,3 +145,8 @@ def test_each_lab_reads_its_profiles_from_its_own_file():
         assert (lab.shipped_dir / "profiles.toml").is_file(), name
         assert {"full", "grading", "smoke"} <= set(lab.profiles), name
         assert lab.profiles["grading"].notebook_epochs == 0, name
+
+
+def test_a_lab_is_loaded_once_however_its_path_is_spelled():
+    folder = installed_labs_dir() / "rnn_lab"
+    assert load_lab(folder) is load_lab(folder.parent / "." / ".." / folder.parent.name / "rnn_lab")
