@@ -67,11 +67,12 @@ class DataSource:
 @dataclass(frozen=True)
 class RunSettings:
     """The budget and data of a run that executes notebooks or trains checks, and the names
-    of the two variables that carry them (the lab's)."""
+    of the two variables that carry them (the lab's ``PROFILE_ENV`` and ``DATA_ENV``). Made
+    by ``of`` or ``from_environment``, which check the names against the lab."""
 
     profile: str
     data: DataSource
-    variables: tuple[str, str] = field(default=("", ""), compare=False, repr=False)
+    variables: tuple[str, str] = field(compare=False, repr=False)
 
     @classmethod
     def of(cls, profile: str, data: str, lab=None) -> RunSettings:
