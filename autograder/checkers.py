@@ -38,7 +38,6 @@ CHECKER_THREADS = 1
 # A checker whose process tree holds more than this share of the memory limit after a job is
 # retired: the next job would start with less room than a fresh checker has.
 RESTART_SHARE = 0.5
-CLOSE_SECONDS = 10.0  # how long a closed checker may take to exit before it is killed
 
 
 class Checker:
@@ -62,10 +61,11 @@ class Checker:
     def _read_replies(self) -> None:
         """Drain the checker's stdout; a ``{"finished": N}`` line ends job N. At its end (the
         checker exited) the waiting ``check`` wakes up as well."""
-        for line in self._process.process.stdout:
-            with contextlib.suppress(ValueError, TypeError, KeyError):
-                self._replies.append(int(json.loads(line)["finished"]))
-                self._finished.set()
+        with self._process.process.stdout as replies:
+            for line in replies:
+                with contextlib.suppress(ValueError, TypeError, KeyError):
+                    self._replies.append(int(json.loads(line)["finished"]))
+                    self._finished.set()
         self._finished.set()
 
     @property
@@ -114,14 +114,12 @@ class Checker:
         return 0
 
     def close(self) -> None:
-        """Let it exit (its stdin closes), killing it if it takes longer than
-        ``CLOSE_SECONDS``."""
-        with contextlib.suppress(OSError):
-            self._process.process.stdin.close()
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            self._process.process.wait(CLOSE_SECONDS)
+        """End it now. Between jobs a checker holds nothing worth waiting for: every result
+        line was flushed and every measurement renamed into place before it replied."""
         self._process.kill()
         self._process.finish(None)
+        with contextlib.suppress(OSError):
+            self._process.process.stdin.close()  # its stdout: by the reader, at its end
 
 
 class CheckerPool:
