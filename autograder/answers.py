@@ -140,8 +140,30 @@ def _iter_lines(path: Path):
             yield oversized
 
 
+# Where a model config may take a function from (Keras' serialisation writes a function as
+# ``{"class_name": "function", "module": ..., "config": its name}``): the modules of
+# modeling functions (Keras' ``BUILTIN_MODULES`` in keras/src/saving/serialization_lib.py,
+# and its ops), or ``builtins`` (a built-in's name, which Keras looks up in those modules).
+# A function from anywhere else in Keras (``keras.config.set_epsilon``, say) would run as a
+# layer's activation and could change settings that a warm checker keeps for later jobs.
+FUNCTION_MODULES = (
+    "activations", "constraints", "initializers", "losses", "metrics", "regularizers", "ops",
+)  # fmt: skip
+
+
+def _modeling_function(module: Any) -> bool:
+    """Whether a function reference's ``module`` is one a model may take functions from."""
+    if module == "builtins":
+        return True
+    parts = module.split(".") if isinstance(module, str) else []
+    if parts[:2] == ["keras", "src"]:  # the module a function is defined in
+        parts = ["keras", *parts[2:]]
+    return len(parts) >= 2 and parts[0] == "keras" and parts[1] in FUNCTION_MODULES
+
+
 def _check_safe_config(node: Any, where: str) -> None:
-    """Only built-in Keras objects, no Lambda layers, no absurd sizes."""
+    """Only built-in Keras objects, functions only from modeling modules
+    (``FUNCTION_MODULES``), no Lambda layers, no absurd sizes."""
     if isinstance(node, dict):
         class_name = node.get("class_name")
         module = node.get("module")
@@ -151,6 +173,11 @@ def _check_safe_config(node: Any, where: str) -> None:
             )
         if module is not None and not (isinstance(module, str) and module.split(".")[0] == "keras"):
             raise AnswerRejected(f"{where} uses {module}.{class_name}, which is not part of Keras")
+        if class_name == "function" and not _modeling_function(module):
+            raise AnswerRejected(
+                f"{where} uses the function {module}.{node.get('config')}, which is not a "
+                "layer's activation, a loss, a metric or an initializer"
+            )
         if isinstance(node.get("registered_name"), str) and ">" in node["registered_name"]:
             raise AnswerRejected(f"{where} uses the custom object {node['registered_name']}")
         for value in node.values():

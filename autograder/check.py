@@ -22,6 +22,7 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import TextIO
 
 from .answers import Unreadable, last_records, rebuild_answers
 from .config import load_config
@@ -154,11 +155,30 @@ def forget_answers() -> None:
     gc.collect()
 
 
+def keras_settings() -> dict:
+    """Keras' global settings (``keras.config``) that decide how a model trains."""
+    import keras
+
+    return {
+        "floatx": keras.config.floatx(),
+        "epsilon": keras.config.epsilon(),
+        "image_data_format": keras.config.image_data_format(),
+        "dtype_policy": keras.config.dtype_policy().name,
+        "max_epochs": keras.config.max_epochs(),
+        "max_steps_per_epoch": keras.config.max_steps_per_epoch(),
+    }
+
+
 def serve(config, jobs, replies) -> None:
     """Check each job read from ``jobs`` (JSON lines, see the module's docstring), replying
-    ``{"finished": N}`` on ``replies`` after each; return when ``jobs`` ends."""
+    ``{"finished": N}`` on ``replies`` after each; return when ``jobs`` ends.
+
+    Raises SystemExit when a job has changed Keras' global settings (no answer should be
+    able to: ``answers.rebuild_model`` takes functions only from Keras' modeling modules),
+    so that no later job runs under them: the grading parent replaces this checker."""
     lower_priority(WARM_NICENESS)  # yield to the notebook running meanwhile
     warm_up(config)
+    settings = keras_settings()
     for line in jobs:
         job = json.loads(line)
         store = Path(job["store"]) if job.get("store") else None
@@ -166,6 +186,17 @@ def serve(config, jobs, replies) -> None:
         replies.write(json.dumps({"finished": job["job"]}) + "\n")
         replies.flush()  # the grading parent goes on while this checker clears up
         forget_answers()
+        if keras_settings() != settings:
+            raise SystemExit("A job changed Keras' global settings; this checker stops.")
+
+
+def replies_apart() -> TextIO:
+    """This process' stdout for replies alone: anything else written to stdout (a print in a
+    lab's checks, a progress bar) goes to stderr instead, so it cannot garble a reply."""
+    replies = os.fdopen(os.dup(sys.stdout.fileno()), "w", buffering=1)
+    sys.stdout.flush()
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+    return replies
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -179,7 +210,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     config = load_config(args.assignment)
     if args.serve:
-        serve(config, sys.stdin, sys.stdout)
+        serve(config, sys.stdin, replies_apart())
         return 0
     if not (args.answers and args.results and args.questions):
         parser.error("ANSWERS, RESULTS and --questions are needed unless --serve is given")

@@ -29,14 +29,14 @@ import psutil
 
 from .config import AssignmentConfig
 from .environment import with_threads
-from .limits import Outcome, Watched, tree_rss
+from .limits import Outcome, Stopped, Watched, tree_rss
 
 # Threads each checker's TensorFlow uses, whatever the machine: a measurement is reusable only
 # under the threads it was made with (they are in the store's key, ``autograder.store``), so
 # the build's, a class's and Gradescope's checkers all train with the same count.
 CHECKER_THREADS = 1
-# A checker whose process tree holds more than this share of the memory limit after a job is
-# retired: the next job would start with less room than a fresh checker has.
+# A checker whose process tree holds more than this share of the memory limit between jobs is
+# retired (``CheckerPool.warm``): the next job would start with less room than a fresh one.
 RESTART_SHARE = 0.5
 
 
@@ -133,24 +133,38 @@ class CheckerPool:
         self.size = max(1, size)
         self.started = 0  # checker processes started so far, replacements included
         self._checkers: list[Checker | None] = [None] * self.size
+        self._lock = threading.Lock()  # the share threads start checkers side by side
+        self._closed = False
         # The checkers' working folder, first on their import path (``python -m``): notebooks
         # must not see it (``grade`` hides it like the assignment).
         self.folder = Path(tempfile.mkdtemp(prefix="rnnlab-checkers-"))
 
-    def warm(self) -> None:
-        """Start every checker that is not running, without waiting for its warm-up."""
+    def warm(self, memory: int) -> None:
+        """Start every checker that is not running, without waiting for its warm-up; first
+        retire each used one whose process tree holds more than ``RESTART_SHARE`` of
+        ``memory`` (bytes, the limit a job gets): the next job would start with less room
+        than a fresh checker has. Measured here, well after its last job, once it has
+        cleared up (``autograder.check.forget_answers``)."""
+        for index, checker in enumerate(self._checkers):
+            if checker is not None and checker.rss() > RESTART_SHARE * memory:
+                self.retire(index)
         for index in range(self.size):
             self.checker(index)
 
     def checker(self, index: int) -> Checker:
-        """Checker ``index``, started afresh if it is not running."""
-        checker = self._checkers[index]
-        if checker is None or not checker.alive:
-            if checker is not None:
-                checker.close()
-            checker = self._checkers[index] = Checker(self.config, self.environment, self.folder)
-            self.started += 1
-        return checker
+        """Checker ``index``, started afresh if it is not running. Raises ``limits.Stopped``
+        once the pool is closed (an interrupted grade: its share threads stop)."""
+        with self._lock:
+            if self._closed:
+                raise Stopped("the checkers were closed")
+            checker = self._checkers[index]
+            if checker is None or not checker.alive:
+                if checker is not None:
+                    checker.close()
+                checker = Checker(self.config, self.environment, self.folder)
+                self._checkers[index] = checker
+                self.started += 1
+            return checker
 
     def retire(self, index: int) -> None:
         """Close checker ``index``; the next ``checker(index)`` starts a fresh one."""
@@ -159,7 +173,10 @@ class CheckerPool:
             self._checkers[index] = None
 
     def close(self) -> None:
-        """Close every checker and remove the pool's working folder."""
+        """Close every checker (a share thread waiting on one returns) and remove the pool's
+        working folder; no checker starts after this."""
+        with self._lock:
+            self._closed = True
         for index in range(self.size):
             self.retire(index)
         shutil.rmtree(self.folder, ignore_errors=True)

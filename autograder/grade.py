@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .answers import ANSWERS_FILE
-from .checkers import RESTART_SHARE, CheckerPool
+from .checkers import CheckerPool
 from .config import AssignmentConfig
 from .environment import available_cores
 from .execute import GRADER_ERROR, Execution, execute
@@ -213,7 +213,7 @@ class CheckPhase:
     def start(self) -> None:
         """Start the checkers that are not running yet, now, before the answers exist (while
         the notebook runs): each imports what checking needs, then waits for its job."""
-        self.pool.warm()
+        self.pool.warm(self.memory)
 
     def run(self) -> list[TestResult]:
         """The answers are in place: check every auto-graded question, one share of them per
@@ -223,29 +223,36 @@ class CheckPhase:
         self.deadline = time.monotonic() + self.timeout
         logs = Path(tempfile.mkdtemp(prefix="checks-", dir=self.work))
         with ThreadPoolExecutor(max_workers=len(shares)) as threads:
-            found = threads.map(
-                lambda numbered: self.check_share(numbered[1], numbered[0], logs),
-                enumerate(shares),
-            )
-            results = [result for share in found for result in share]
+            try:
+                found = threads.map(
+                    lambda numbered: self.check_share(numbered[1], numbered[0], logs),
+                    enumerate(shares),
+                )
+                results = [result for share in found for result in share]
+            except BaseException:  # Ctrl-C: end the checkers, so that their threads return
+                self.pool.close()
+                raise
         return sorted(results, key=lambda result: questions.index(result.question))
 
     def check_share(self, remaining: list[str], index: int, logs: Path) -> list[TestResult]:
         """Check ``remaining`` with the pool's checker ``index``. If a fresh checker dies on
         an answer, that question scores 0 and a fresh checker checks the rest. A death that
-        need not be the answers' fault (a used checker: an earlier job may have left it short
-        of memory; or one that died before it began any question) gets the same questions
-        checked again in a fresh checker, once per share, before any answer is blamed."""
+        need not be the answers' fault (a used checker's: an earlier job may have left it
+        short of memory; or one before any question began) gets the same questions checked
+        again in a fresh checker, once per share, with the failed attempt's time given back,
+        before any answer is blamed. When the phase's time runs out, the question being
+        checked and those after it score 0."""
         config = self.config
         results: list[TestResult] = []
-        retried = False
+        deadline, retried = self.deadline, False
         for attempt in range(len(remaining) + 2):
             if not remaining:
                 break
             log = logs / f"share-{index}-{attempt}.jsonl"
             checker = self.pool.checker(index)
             used = checker.jobs > 0
-            time_left = max(1.0, self.deadline - time.monotonic())
+            began = time.monotonic()
+            time_left = max(1.0, deadline - began)
             answers = self.work / ANSWERS_FILE
             outcome = checker.check(answers, log, remaining, self.store, time_left, self.memory)
             events = (
@@ -270,28 +277,30 @@ class CheckPhase:
                 for points in [config.points[e["question"]][e["test"]]]  # never the log's figure
             ]
             remaining = [question for question in remaining if question not in done]
-            if outcome.returncode == 0 and outcome.limit is None:
-                if checker.rss() > RESTART_SHARE * self.memory:
-                    self.pool.retire(index)
-                continue
-            if not remaining:
+            if not remaining or (outcome.returncode == 0 and outcome.limit is None):
                 continue
             started = [e["question"] for e in events if e["event"] == "start"]
-            blameless = used or not started
-            if blameless and not retried and outcome.limit != "timeout":
+            if (used or not started) and not retried and outcome.limit != "timeout":
                 retried = True
+                deadline += time.monotonic() - began
                 continue  # the same questions again, in a fresh checker
             failed = started[-1] if started and started[-1] not in done else None
             reason = outcome.limit or f"exit status {outcome.returncode}"
-            for question in [failed] if failed else remaining:
-                message = f"The grader could not check this answer ({reason} while checking it)."
-                results += [
-                    TestResult(question, test, 0, points, message, hidden)
-                    for test, points in config.points[question].items()
-                    for hidden in [question_visibility(question, config).get(test, False)]
-                ]
+            why = f"{reason} while checking it"
+            results += self.not_checked([failed] if failed else remaining, why)
             remaining = [question for question in remaining if question != failed] if failed else []
-        return results
+        return results + self.not_checked(remaining, "every checker tried failed")
+
+    def not_checked(self, questions: list[str], why: str) -> list[TestResult]:
+        """Every test of ``questions`` at 0 points, saying ``why`` the grader could not check
+        it."""
+        message = f"The grader could not check this answer ({why})."
+        return [
+            TestResult(question, test, 0, points, message, hidden)
+            for question in questions
+            for test, points in self.config.points[question].items()
+            for hidden in [question_visibility(question, self.config).get(test, False)]
+        ]
 
 
 def _report(

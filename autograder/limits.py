@@ -89,7 +89,7 @@ class Watched:
         if _stopping.is_set():
             raise Stopped("grading was interrupted")
         self.started = time.monotonic()
-        self.peak = 0  # bytes, the largest tree_rss seen by watch()
+        self.peak = 0  # bytes, the largest tree_rss seen by the latest watch()
         self._stdout = None if stdout is not None else tempfile.TemporaryFile()  # noqa: SIM115 (closed by finish)
         self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 (closed by finish)
         self._outcome: Outcome | None = None
@@ -114,6 +114,7 @@ class Watched:
         started = time.monotonic()
         watched = psutil.Process(self.process.pid)
         verdict = None
+        self.peak = 0  # this watch's: a command watched again (a warm checker) starts afresh
         while self.process.poll() is None and not _stopping.is_set():
             if until is not None and until.is_set():
                 break
@@ -137,9 +138,11 @@ class Watched:
         return verdict
 
     def kill(self) -> None:
-        """Kill the command's whole process group now."""
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self.process.pid, signal.SIGKILL)
+        """Kill the command's whole process group now (unless the command was already
+        reaped: its id may then belong to another process)."""
+        if self.process.returncode is None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self.process.pid, signal.SIGKILL)
 
     def finish(self, verdict: str | None) -> Outcome:
         """Wait for the command to end (kill it first with ``kill`` to not wait), forget it and

@@ -1,5 +1,5 @@
 """Warm checkers: one process checks submission after submission, measuring exactly as a fresh
-one would, and a fault in a used checker never costs the next student points."""
+one would, and a used checker's death is not blamed on the answers it was checking."""
 
 import json
 
