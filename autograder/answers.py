@@ -143,7 +143,8 @@ def _iter_lines(path: Path):
 # Where a model config may take a function from (Keras' serialisation writes a function as
 # ``{"class_name": "function", "module": ..., "config": its name}``): the modules of
 # modeling functions (Keras' ``BUILTIN_MODULES`` in keras/src/saving/serialization_lib.py,
-# and its ops), or ``builtins`` (a built-in's name, which Keras looks up in those modules).
+# and its ops), or ``builtins``: how Keras writes ``loss=keras.losses.binary_crossentropy``,
+# a name it then looks up in those modules alone.
 # A function from anywhere else in Keras (``keras.config.set_epsilon``, say) would run as a
 # layer's activation and could change settings that a warm checker keeps for later jobs.
 FUNCTION_MODULES = (
@@ -171,13 +172,16 @@ def _check_safe_config(node: Any, where: str) -> None:
             raise AnswerRejected(
                 f"{where} uses a Lambda layer; write the model with Keras' built-in layers only"
             )
-        if module is not None and not (isinstance(module, str) and module.split(".")[0] == "keras"):
+        if class_name == "function":
+            if not _modeling_function(module):
+                raise AnswerRejected(
+                    f"{where} uses the function {module}.{node.get('config')}, which is not "
+                    "a layer's activation, a loss, a metric or an initializer"
+                )
+        elif module is not None and not (
+            isinstance(module, str) and module.split(".")[0] == "keras"
+        ):
             raise AnswerRejected(f"{where} uses {module}.{class_name}, which is not part of Keras")
-        if class_name == "function" and not _modeling_function(module):
-            raise AnswerRejected(
-                f"{where} uses the function {module}.{node.get('config')}, which is not a "
-                "layer's activation, a loss, a metric or an initializer"
-            )
         if isinstance(node.get("registered_name"), str) and ">" in node["registered_name"]:
             raise AnswerRejected(f"{where} uses the custom object {node['registered_name']}")
         for value in node.values():

@@ -145,7 +145,7 @@ def estimate(config: dict) -> Size:
     """The weights and per-example activations of the model that ``config`` (Keras'
     ``model.to_json()``, parsed) describes."""
     size = Size()
-    _layer(config, Shape(None, 0), size)
+    _layer(config, Shape((), 0), size)
     return size
 
 

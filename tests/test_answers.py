@@ -66,6 +66,41 @@ def test_objects_outside_keras_are_refused(tmp_path):
     assert "not part of Keras" in answers["model_lstm"].reason
 
 
+def test_a_function_from_outside_keras_modeling_modules_is_refused(tmp_path):
+    """``keras.config.set_epsilon`` as an activation would change a setting the warm checker
+    keeps for the next student's answers; it is refused before the model is built."""
+    model = keras.Sequential([keras.Input((3,)), layers.Dense(1, activation="sigmoid")])
+    config = json.loads(model.to_json())
+    config["config"]["layers"][1]["config"]["activation"] = {
+        "module": "keras.config", "class_name": "function",
+        "config": "set_epsilon", "registered_name": "set_epsilon",
+    }  # fmt: skip
+    epsilon = keras.config.epsilon()
+    answers = read_answers(write_lines(tmp_path, model_record(config)), ["model_lstm"])
+    assert "keras.config.set_epsilon" in answers["model_lstm"].reason
+    assert keras.config.epsilon() == epsilon
+
+
+@pytest.mark.parametrize(
+    "activation, loss, metric",
+    [
+        (keras.activations.relu, keras.losses.binary_crossentropy, keras.metrics.binary_accuracy),
+        (keras.ops.relu, keras.losses.BinaryCrossentropy(), keras.metrics.BinaryAccuracy()),
+    ],
+)
+def test_functions_and_objects_from_keras_modeling_modules_are_kept(
+    tmp_path, activation, loss, metric
+):
+    model = keras.Sequential(
+        [keras.Input((3,)), layers.Dense(4, activation=activation), layers.Dense(1)]
+    )
+    model.compile(loss=loss, optimizer="adam", metrics=[metric])
+    path, names = export(tmp_path, model_lstm=model)
+    rebuilt = read_answers(path, names)["model_lstm"]
+    assert not isinstance(rebuilt, Unreadable), rebuilt
+    assert rebuilt.count_params() == model.count_params()
+
+
 def test_absurd_sizes_are_refused_before_anything_is_allocated(tmp_path):
     config = json.loads(imdb_models.build_lstm_model().to_json())
     config["config"]["layers"][1]["config"]["input_dim"] = 10**12
