@@ -128,7 +128,7 @@ def check_answers(
         {variable for question in questions for variable in answer_names(question, config)}
     )
     records = last_records(answers, names)  # read once; models rebuilt per question
-    with open(results, "x") as log:
+    with open(results, "x") as log, contextlib.closing(measurements):
 
         def emit(event: dict) -> None:
             log.write(json.dumps(event) + "\n")

@@ -16,6 +16,7 @@ counts the CNN's weights differ in their last bits, so the key holds the thread 
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
@@ -176,6 +177,7 @@ class MeasurementStore:
         self.folder = Path(folder)
         self.shipped = lab.shipped_dir if lab is not None else None
         self.last: str | None = None
+        self._claimed: int | None = None  # the lock file descriptor of a claimed training
 
     def key(self, model, identity: dict) -> str:
         """A 64-hex digest of everything that decides what training ``model`` measures:
@@ -213,11 +215,42 @@ class MeasurementStore:
         return accuracies
 
     def get(self, key: str) -> list[float] | None:
-        """The accuracies recorded under ``key``, or None (none, or an unreadable entry)."""
+        """The accuracies recorded under ``key``, or None (none, or an unreadable entry).
+
+        When there are none, this checker claims the training before it answers: if another
+        checker sharing the folder is training the same key (two students of a class with
+        the same new architecture, graded side by side), it waits for that training to end
+        and reads its result instead of training the same thing again. The claim (an
+        exclusive ``flock`` on the key's lock file, which the system drops if the checker
+        dies) holds until ``put``, or ends at once when the wait brought an entry."""
         accuracies = self._read(key)
+        if accuracies is None and self._claim(key):
+            accuracies = self._read(key)  # recorded by the checker that held the claim
+            if accuracies is not None:
+                self._release()
         if accuracies is not None:
             self.last = "reused"
         return accuracies
+
+    def _claim(self, key: str) -> bool:
+        """Hold the claim on training ``key``, waiting while another checker holds it; False
+        when the folder cannot hold a lock file (the check then trains unclaimed)."""
+        self._release()
+        path = self._path(key).with_suffix(".lock")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError:
+            return False
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        self._claimed = descriptor
+        return True
+
+    def _release(self) -> None:
+        """Drop the claim this checker holds, if any."""
+        if self._claimed is not None:
+            os.close(self._claimed)  # closing the descriptor drops its flock
+            self._claimed = None
 
     def adopt(self, other: Path) -> int:
         """Copy the entries of the store in ``other`` (one written by trusted code: a build's)
@@ -232,17 +265,25 @@ class MeasurementStore:
         return added
 
     def put(self, key: str, accuracies: list[float]) -> None:
-        """Record ``accuracies`` under ``key``, keeping a longer record already there."""
+        """Record ``accuracies`` under ``key``, keeping a longer record already there; then
+        drop the claim (``get``), so that checkers waiting for this training read it."""
         self.last = "trained"
-        if len(self._read(key) or []) > len(accuracies):
-            return
-        path = self._path(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(
-            "w", dir=path.parent, suffix=".tmp", delete=False
-        ) as handle:
-            json.dump({"accuracies": [float(a) for a in accuracies]}, handle)
-        os.replace(handle.name, path)
+        try:
+            if len(self._read(key) or []) > len(accuracies):
+                return
+            path = self._path(key)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with tempfile.NamedTemporaryFile(
+                "w", dir=path.parent, suffix=".tmp", delete=False
+            ) as handle:
+                json.dump({"accuracies": [float(a) for a in accuracies]}, handle)
+            os.replace(handle.name, path)
+        finally:
+            self._release()
+
+    def close(self) -> None:
+        """Drop any claim still held (a check that stopped before it recorded anything)."""
+        self._release()
 
 
 class NoReuse:
@@ -261,3 +302,6 @@ class NoReuse:
 
     def put(self, key: str, accuracies: list[float]) -> None:
         self.last = "trained"
+
+    def close(self) -> None:
+        pass

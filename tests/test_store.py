@@ -297,3 +297,30 @@ def test_a_build_store_is_adopted_once(tmp_path):
     assert user.adopt(tmp_path / "build") == 0  # already there
     assert user.get("ab" + "0" * 62) == [0.5, 0.75]
     assert user.adopt(tmp_path / "no build") == 0
+
+
+def test_a_training_under_way_elsewhere_is_waited_for_not_repeated(tmp_path):
+    """Two checkers of a class meet the same new architecture side by side: the second waits
+    for the first one's training and reuses it."""
+    import threading
+
+    key = "cd" + "0" * 62
+    first, second = MeasurementStore(tmp_path), MeasurementStore(tmp_path)
+    assert first.get(key) is None  # nothing yet: the first claims the training
+    found = []
+    waiting = threading.Thread(target=lambda: found.append(second.get(key)))
+    waiting.start()
+    waiting.join(timeout=0.5)
+    assert waiting.is_alive() and not found  # the second waits while the first trains
+    first.put(key, [0.5, 0.75])
+    waiting.join(timeout=10)
+    assert found == [[0.5, 0.75]] and second.last == "reused"
+
+
+def test_a_claim_is_dropped_when_the_check_records_nothing(tmp_path):
+    key = "ef" + "0" * 62
+    first, second = MeasurementStore(tmp_path), MeasurementStore(tmp_path)
+    assert first.get(key) is None
+    first.close()  # the check stopped before it recorded anything (the job's end)
+    assert second.get(key) is None  # not blocked: it claims the training itself
+    second.close()
