@@ -11,7 +11,6 @@ from pathlib import Path
 
 from .calibrate import VALIDATION_SEED_OFFSET
 from .config import AssignmentConfig, load_config
-from .environment import available_cores
 from .lab import LabError
 from .limits import DEFAULT_MEMORY_GIB
 from .settings import RunSettings
@@ -111,7 +110,7 @@ def grade_main(args: argparse.Namespace) -> None:
 
 
 def grade_class_main(args: argparse.Namespace) -> None:
-    from .batch import grade_class
+    from .batch import default_workers, grade_class
 
     if not args.out:
         raise ValueError("grading a folder or several files needs -o OUT, the results folder")
@@ -123,7 +122,7 @@ def grade_class_main(args: argparse.Namespace) -> None:
         settings=run_settings(args, config),
         timeout=args.timeout,
         memory=int(args.memory * 2**30),
-        workers=args.workers or available_cores(),
+        workers=args.workers or default_workers(),
         force=args.force,
         cell_timeout=args.cell_timeout,
         reuse=args.reuse,
@@ -237,7 +236,8 @@ def parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     grade_parser.add_argument(
         "--workers", type=int, default=0,
-        help="with -o: submissions graded at once (default: one per core)",
+        help="with -o: submissions graded at once (default: one per core and one more, as "
+        "memory allows)",
     )  # fmt: skip
     grade_parser.add_argument(
         "--force", action="store_true",
