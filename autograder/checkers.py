@@ -2,11 +2,11 @@
 to the next.
 
 A checker's start-up (importing TensorFlow, Keras and the lab's checks module) costs about
-7 s of CPU, as much as a reused grade's checks; a class graded with a checker per submission
-paid it 60 times for 60 students. A ``CheckerPool`` starts its checkers once, while the first
-notebook runs, and each checks one submission's share after another; a checker that dies or
-hits a limit is replaced by a fresh one for the next job, and one that has grown past
-``RESTART_SHARE`` of the memory limit is retired after its job. Between jobs a checker clears
+7 s of CPU (measured here), more than a reused grade's checks; a class graded with a checker
+per submission paid it 60 times for 60 students. A ``CheckerPool`` starts its checkers once,
+while the first notebook runs, and each checks one submission's share after another; a
+checker that dies or hits a limit is replaced by a fresh one for the next job, and one that
+holds more than ``RESTART_SHARE`` of the memory limit between jobs is retired. Between jobs a checker clears
 Keras' global state (``autograder.check.forget_answers``); every accuracy check seeds itself
 before it builds its copy, so a used checker measures exactly as a fresh one does
 (``tests/test_checkers.py``).
