@@ -104,13 +104,12 @@ def lower_priority(niceness: int) -> None:
 
 
 def warm_up(config) -> None:
-    """Import what checking needs before the answers exist: Keras (about 7 s of CPU) and the
-    lab's checks module."""
-    import importlib
+    """Import what checking needs before the answers exist: Keras (about 5 s of CPU) and the
+    lab's checks module, frozen out of the garbage collector's passes
+    (``autograder.startup``)."""
+    from .startup import import_frozen
 
-    import keras  # noqa: F401
-
-    importlib.import_module(config.lab.checks_module)
+    import_frozen("keras", config.lab.checks_module)
 
 
 def check_answers(
@@ -140,19 +139,16 @@ def check_answers(
 
 def forget_answers() -> None:
     """Leave nothing of one job's answers for the next: Keras' global state (its models,
-    name counters and seeds: ``keras.utils.clear_session``), the notes for the student and
-    the store. Every accuracy check seeds itself before it builds its copy, so a check in a
-    used checker trains exactly as in a fresh one (``tests/test_checkers.py``)."""
-    import gc
-
+    name counters and seeds: ``keras.utils.clear_session``) and the notes for the student
+    (``check_answers`` sets the store afresh for each job). Every accuracy check seeds
+    itself before it builds its copy, so a check in a used checker trains exactly as in a
+    fresh one (``tests/test_checkers.py``)."""
     import keras
 
     import labkit.checks
 
-    keras.utils.clear_session(free_memory=True)
+    keras.utils.clear_session(free_memory=True)  # collects garbage too
     labkit.checks.NOTES.clear()
-    labkit.checks.MEASUREMENT_STORE = None
-    gc.collect()
 
 
 def keras_settings() -> dict:
