@@ -15,25 +15,35 @@ import io
 import json
 import os
 import re
+import shutil
 import statistics
 import sys
 import tempfile
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import psutil
 
-from .checkers import CheckerPool, CheckerPools
+from .checkers import CheckerPools
 from .config import AssignmentConfig
 from .digest import file_sha256, grading_digest
 from .environment import available_cores, cores_each
 from .execute import GRADER_ERROR
-from .grade import GradeError, GradeReport, grade
+from .grade import (
+    GradeError,
+    GradeReport,
+    NotebookRun,
+    check_run,
+    check_submission_path,
+    open_submission,
+    prepare_store,
+    run_notebook,
+)
 from .isolation import Isolation, probe
-from .limits import Stopped, allow_new_commands, stop_everything
+from .limits import PHASE_TIMEOUT_SECONDS, Stopped, allow_new_commands, stop_everything
 from .report import write_html_report
 from .settings import RunSettings
 from .store import STORE_DIR, MeasurementStore
@@ -224,23 +234,59 @@ class Batch:
         )
         return record if same and record.get("status") != GRADER_ERROR else None
 
-    def grade_one(self, submission: Submission, digest: str, pool: CheckerPool) -> dict:
-        """Grade one submission with the checkers of ``pool``; whatever goes wrong becomes its
-        recorded status."""
-        run = self.run_settings
-        try:
-            report = grade(
+    def run_one(
+        self, submission: Submission, digest: str, hidden: list[Path]
+    ) -> NotebookRun | dict:
+        """Phase 1 for one submission (``grade.run_notebook``; ``hidden``: the checkers'
+        folders): its notebook's run, waiting for its checks, or its record when there is
+        nothing to check (an invalid or wrong file, a fault of ours)."""
+
+        def notebook_run() -> NotebookRun | GradeReport:
+            check_submission_path(submission.path)
+            notebook = open_submission(self.config, submission.path)
+            if isinstance(notebook, GradeReport):
+                return notebook
+            store = prepare_store(self.store)
+            return run_notebook(
                 self.config,
                 submission.path,
+                notebook,
                 settings=self.settings,
-                timeout=self.timeout,
+                timeout=self.phase_timeout,
                 memory=self.memory,
-                hide=self.hide,
-                pool=pool,
+                hidden=[*hidden, *self.hide, *([store] if store else [])],
                 isolation=self.isolation,
                 cell_timeout=self.cell_timeout,
-                store=self.store,
             )
+
+        return self.recorded(submission, digest, notebook_run)
+
+    def check_one(
+        self, submission: Submission, digest: str, run: NotebookRun, checkers: CheckerPools
+    ) -> dict:
+        """Phase 2 for one submission (``grade.check_run``) with a pool ``checkers`` lends:
+        its record."""
+
+        def checked() -> GradeReport:
+            with checkers.lend() as pool:
+                report = check_run(
+                    run, pool, timeout=self.phase_timeout, memory=self.memory, store=self.store
+                )
+                pool.warm(self.memory)  # ready for its next submission: replaced if it grew
+            return report
+
+        return self.recorded(submission, digest, checked)
+
+    @property
+    def phase_timeout(self) -> float:
+        return self.timeout or PHASE_TIMEOUT_SECONDS[self.settings.profile]
+
+    def recorded(self, submission: Submission, digest: str, step: Callable) -> NotebookRun | dict:
+        """``step()``, its report made a record; whatever goes wrong becomes the recorded
+        status (``invalid-file``, or ``grader-error`` for a fault of ours)."""
+        run = self.run_settings
+        try:
+            outcome = step()
         except GradeError as error:
             return failure_record(submission, self.config, digest, run, "invalid-file", str(error))
         except Stopped:
@@ -248,7 +294,9 @@ class Batch:
         except Exception as error:  # our fault, not the student's: record it, keep going
             why = f"The grader failed ({type(error).__name__}: {error}); rerun to try again."
             return failure_record(submission, self.config, digest, run, GRADER_ERROR, why)
-        return record_of(submission, report, digest, run)
+        if isinstance(outcome, GradeReport):
+            return record_of(submission, outcome, digest, run)
+        return outcome
 
 
 def run_batch(
@@ -277,31 +325,51 @@ def run_batch(
     checkers = CheckerPools(
         batch.config, batch.settings.environment(), workers, cores_each(workers)
     )
-
-    def grade_lent(submission: Submission, digest: str) -> dict:
-        with checkers.lend() as lent:
-            return batch.grade_one(submission, digest, lent)
-
-    pool = ThreadPoolExecutor(max_workers=max(1, workers))
-    futures = {pool.submit(grade_lent, s, d): s for s, d in pending}
+    checkers.warm(batch.memory)  # while the first notebooks run
+    # The notebooks run ``workers`` at a time, in the class' order, and their checks as pools
+    # of checkers come free: a notebook does not wait for the checks of the one before, so a
+    # submission whose checks must train a model (one nobody handed in before) is found while
+    # other notebooks still run, not at the end of the class, where its training would run
+    # alone on one core. A notebook waiting for its checks holds only its answers file.
+    notebooks = ThreadPoolExecutor(max_workers=max(1, workers))
+    checks = ThreadPoolExecutor(max_workers=max(1, workers))
+    digests = dict(pending)
+    waiting: dict[Future, NotebookRun] = {}  # checks not yet run hold a folder of answers
+    futures = {
+        notebooks.submit(batch.run_one, submission, digest, checkers.folders): submission
+        for submission, digest in pending
+    }
     try:
-        for future in as_completed(futures):
-            submission = futures[future]
-            record = future.result()
-            write_atomically(batch.result_path(submission), json.dumps(record, indent=1))
-            write_feedback(batch.out, record)
-            records[submission.key] = record
-            counts.add(record["status"])
-            write_summaries(batch, [records[s.key] for s in submissions if s.key in records])
-            progress(f"{counts.bar()}  {submission.name}: {summary(record)}")
+        while futures:
+            finished, _ = wait(futures, return_when=FIRST_COMPLETED)
+            for future in finished:
+                submission = futures.pop(future)
+                outcome = future.result()
+                if isinstance(outcome, NotebookRun):  # its checks come next
+                    digest = digests[submission]
+                    check = checks.submit(batch.check_one, submission, digest, outcome, checkers)
+                    futures[check], waiting[check] = submission, outcome
+                    continue
+                record = outcome
+                write_atomically(batch.result_path(submission), json.dumps(record, indent=1))
+                write_feedback(batch.out, record)
+                records[submission.key] = record
+                counts.add(record["status"])
+                write_summaries(batch, [records[s.key] for s in submissions if s.key in records])
+                progress(f"{counts.bar()}  {submission.name}: {summary(record)}")
     except BaseException:  # Ctrl-C: stop the running notebooks, keep what was saved
         stop_everything()
-        pool.shutdown(cancel_futures=True)
+        for executor in (notebooks, checks):
+            executor.shutdown(cancel_futures=True)
+        for check, run in waiting.items():
+            if check.cancelled():
+                shutil.rmtree(run.work, ignore_errors=True)
         checkers.close()
         allow_new_commands()
         progress(f"Interrupted: {len(records)} result(s) saved; rerun to grade the rest.")
         raise
-    pool.shutdown()
+    notebooks.shutdown()
+    checks.shutdown()
     checkers.close()
     ordered = [records[submission.key] for submission in submissions]
     for record in ordered:

@@ -201,6 +201,16 @@ class CheckerPools:
         for pool in self._pools:
             self._free.put(pool)
 
+    def warm(self, memory: int) -> None:
+        """Start every pool's checkers that are not running (``CheckerPool.warm``)."""
+        for pool in self._pools:
+            pool.warm(memory)
+
+    @property
+    def folders(self) -> list[Path]:
+        """The pools' working folders, which no notebook may see."""
+        return [pool.folder for pool in self._pools]
+
     @contextlib.contextmanager
     def lend(self) -> Iterator[CheckerPool]:
         """A free pool for the length of the ``with`` block (blocks while all are lent)."""

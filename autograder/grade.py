@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import nbformat
 
 from .answers import ANSWERS_FILE
 from .checkers import CheckerPool
@@ -336,6 +339,111 @@ def _report(
     )
 
 
+@dataclass
+class NotebookRun:
+    """A submission after phase 1 (``run_notebook``), its answers waiting in ``work`` for the
+    checks (``check_run``, which removes ``work``)."""
+
+    config: AssignmentConfig
+    submission: Path
+    notebook: nbformat.NotebookNode
+    execution: Execution
+    work: Path  # a temporary folder of its own, holding the exported answers
+    isolation: Isolation  # the level the notebook ran at, for the report's warning
+    seconds: float  # the notebook's run, wall time
+
+
+def open_submission(
+    config: AssignmentConfig, submission: Path
+) -> nbformat.NotebookNode | GradeReport:
+    """The notebook to grade in ``submission`` (a notebook, an otter zip or a Gradescope
+    folder), or the report of why there is none to grade (``invalid-file``,
+    ``wrong-assignment``)."""
+    try:
+        chosen = submission
+        if submission.is_dir():
+            chosen = find_in_folder(submission, config.name, config.notebook_name)
+        notebook = read_submission(chosen, config.name, config.notebook_name)
+    except InvalidSubmission as error:
+        return _report(config, submission, ("invalid-file", str(error), "not run"), [])
+    if mismatch := wrong_assignment(notebook, config):
+        return _report(config, submission, ("wrong-assignment", mismatch, "not run"), [])
+    return notebook
+
+
+def run_notebook(
+    config: AssignmentConfig,
+    submission: Path,
+    notebook: nbformat.NotebookNode,
+    *,
+    settings: RunSettings,
+    timeout: float,
+    memory: int,
+    hidden: list[Path],
+    isolation: Isolation,
+    cell_timeout: float | None = None,
+) -> NotebookRun:
+    """Phase 1: run ``notebook`` in a sandbox (``execute``) that cannot see the assignment
+    folder, its own work folder or ``hidden`` (the store, the checkers' folders, the inputs),
+    for at most ``timeout`` seconds and ``memory`` bytes."""
+    names = sorted(
+        {name for question in auto_questions(config) for name in answer_names(question, config)}
+    )
+    work = Path(tempfile.mkdtemp(prefix="rnnlab-grade-"))
+    started = time.perf_counter()
+    try:
+        execution = execute(
+            notebook,
+            names,
+            support_files=config.lab.sandbox_files(),
+            limit_training=config.lab.profiles[settings.profile].notebook_epochs == 0,
+            hidden=[config.folder, work, *hidden],
+            output_dir=work,
+            isolation=isolation,
+            settings=settings,
+            timeout=timeout,
+            memory=memory,
+            cell_timeout=cell_timeout or CELL_TIMEOUT_SECONDS[settings.profile],
+        )
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    seconds = round(time.perf_counter() - started, 1)
+    return NotebookRun(config, submission, notebook, execution, work, isolation, seconds)
+
+
+def check_run(
+    run: NotebookRun, pool: CheckerPool, *, timeout: float, memory: int, store: Path | None
+) -> GradeReport:
+    """Phase 2: check ``run``'s answers with the checkers of ``pool`` (``CheckPhase``; at most
+    ``timeout`` seconds in all, ``memory`` bytes per checker; measurements reused from and
+    added to ``store``, None: train every check); then remove its work folder."""
+    config, execution = run.config, run.execution
+    info = (execution.status, execution.message, execution.isolation)
+    seconds = {"execute": run.seconds}
+    try:
+        if execution.status == GRADER_ERROR:  # nothing ran: no answer to check, no score
+            return _report(config, run.submission, info, [], seconds, run.isolation.warning())
+        phase = CheckPhase(config, run.work, pool, timeout, memory, store)
+        phase.start()  # any checker not yet running
+        started = time.perf_counter()
+        results = phase.run()
+        seconds.update(phase.seconds, check=round(time.perf_counter() - started, 1))
+    finally:
+        shutil.rmtree(run.work, ignore_errors=True)
+    written = written_answers(run.notebook, [q for q in config.points if config.is_manual(q)])
+    return _report(
+        config,
+        run.submission,
+        info,
+        results,
+        seconds,
+        run.isolation.warning(),
+        execution.stopped_cells,
+        written,
+    )
+
+
 def grade(
     config: AssignmentConfig,
     submission: Path,
@@ -371,64 +479,38 @@ def grade(
     submission = Path(submission)
     check_submission_path(submission)
     timeout = timeout or PHASE_TIMEOUT_SECONDS[settings.profile]
-    try:
-        chosen = submission
-        if submission.is_dir():
-            chosen = find_in_folder(submission, config.name, config.notebook_name)
-        notebook = read_submission(chosen, config.name, config.notebook_name)
-    except InvalidSubmission as error:
-        return _report(config, submission, ("invalid-file", str(error), "not run"), [])
-    if mismatch := wrong_assignment(notebook, config):
-        return _report(config, submission, ("wrong-assignment", mismatch, "not run"), [])
-    names = sorted(
-        {name for question in auto_questions(config) for name in answer_names(question, config)}
-    )
-    if store is not None:
-        store = Path(store).resolve()
-        store.mkdir(parents=True, exist_ok=True)
-        hide = [*hide, store]
+    notebook = open_submission(config, submission)
+    if isinstance(notebook, GradeReport):
+        return notebook
+    store = prepare_store(store)
+    hide = [*hide, store] if store else list(hide)
     isolation = isolation or probe(tuple(Path(path).resolve() for path in [config.folder, *hide]))
-    seconds: dict[str, float] = {}
     own_pool = pool is None
     if own_pool:
         pool = CheckerPool(config, settings.environment(), checkers or default_checkers())
     try:
-        with tempfile.TemporaryDirectory(prefix="rnnlab-grade-") as scratch:
-            work = Path(scratch)
-            phase = CheckPhase(config, work, pool, timeout, memory, store)
-            phase.start()  # the checkers warm up meanwhile
-            started = time.perf_counter()
-            execution: Execution = execute(
-                notebook,
-                names,
-                support_files=config.lab.sandbox_files(),
-                limit_training=config.lab.profiles[settings.profile].notebook_epochs == 0,
-                hidden=[config.folder, work, pool.folder, *hide],
-                output_dir=work,
-                isolation=isolation,
-                settings=settings,
-                timeout=timeout,
-                memory=memory,
-                cell_timeout=cell_timeout or CELL_TIMEOUT_SECONDS[settings.profile],
-            )
-            seconds["execute"] = round(time.perf_counter() - started, 1)
-            info = (execution.status, execution.message, execution.isolation)
-            if execution.status == GRADER_ERROR:  # nothing ran: no answer to check, no score
-                return _report(config, submission, info, [], seconds, isolation.warning())
-            started = time.perf_counter()
-            results = phase.run()
-            seconds.update(phase.seconds, check=round(time.perf_counter() - started, 1))
+        pool.warm(memory)  # the checkers warm up while the notebook runs
+        run = run_notebook(
+            config,
+            submission,
+            notebook,
+            settings=settings,
+            timeout=timeout,
+            memory=memory,
+            hidden=[pool.folder, *hide],
+            isolation=isolation,
+            cell_timeout=cell_timeout,
+        )
+        return check_run(run, pool, timeout=timeout, memory=memory, store=store)
     finally:
         if own_pool:
             pool.close()
-    written = written_answers(notebook, [q for q in config.points if config.is_manual(q)])
-    return _report(
-        config,
-        submission,
-        info,
-        results,
-        seconds,
-        isolation.warning(),
-        execution.stopped_cells,
-        written,
-    )
+
+
+def prepare_store(store: Path | None) -> Path | None:
+    """``store`` as an absolute path, its folder made; None stays None (train every check)."""
+    if store is None:
+        return None
+    store = Path(store).resolve()
+    store.mkdir(parents=True, exist_ok=True)
+    return store

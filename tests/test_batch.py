@@ -147,7 +147,7 @@ def test_an_interrupted_run_leaves_whole_files_and_resumes(small_class, tmp_path
     out = tmp_path / "out"
     graded = []
 
-    def grade_one(self, submission, digest, checkers):
+    def run_one(self, submission, digest, hidden):
         if submission.name == interrupt_at:
             raise KeyboardInterrupt
         graded.append(submission.name)
@@ -162,7 +162,7 @@ def test_an_interrupted_run_leaves_whole_files_and_resumes(small_class, tmp_path
         run_batch(batch, submissions, workers=1, force=force, progress=lambda line: None)
         return graded
 
-    monkeypatch.setattr(Batch, "grade_one", grade_one)
+    monkeypatch.setattr(Batch, "run_one", run_one)
     submissions = collect([small_class], out)
     assert [s.name for s in submissions] == ["ann.ipynb", "bob.ipynb", "cid.ipynb"]
     interrupt_at = "cid.ipynb"
@@ -194,7 +194,7 @@ def test_a_saved_grade_is_reused_only_while_what_decides_it_is_unchanged(
     out = tmp_path / "out"
     graded = []
 
-    def grade_one(self, submission, digest, checkers):
+    def run_one(self, submission, digest, hidden):
         graded.append(submission.name)
         return record_of(submission, fake_report(self.config, submission.path, 4), digest,
                          self.run_settings)  # fmt: skip
@@ -207,7 +207,7 @@ def test_a_saved_grade_is_reused_only_while_what_decides_it_is_unchanged(
         run_batch(batch, submissions, workers=1, progress=lambda line: None)
         return sorted(graded)
 
-    monkeypatch.setattr(Batch, "grade_one", grade_one)
+    monkeypatch.setattr(Batch, "run_one", run_one)
     submissions = collect([small_class], out)
     everyone = ["ann.ipynb", "bob.ipynb", "cid.ipynb"]
     assert run(config) == everyone
