@@ -325,7 +325,8 @@ def run_batch(
     checkers = CheckerPools(
         batch.config, batch.settings.environment(), workers, cores_each(workers)
     )
-    checkers.warm(batch.memory)  # while the first notebooks run
+    if pending:
+        checkers.warm(batch.memory)  # while the first notebooks run
     # The notebooks run ``workers`` at a time, in the class' order, and their checks as pools
     # of checkers come free: a notebook does not wait for the checks of the one before, so a
     # submission whose checks must train a model (one nobody handed in before) is found while

@@ -2,14 +2,15 @@
 to the next.
 
 A checker's start-up (importing TensorFlow, Keras and the lab's checks module) costs about
-7 s of CPU (measured here), more than a reused grade's checks; a class graded with a checker
-per submission paid it 60 times for 60 students. A ``CheckerPool`` starts its checkers once,
+4 s of CPU here (7 s before ``autograder.startup`` froze the import out of the garbage
+collector's passes), more than a reused grade's checks; a class graded with a checker per
+submission paid it 60 times for 60 students. A ``CheckerPool`` starts its checkers once,
 while the first notebook runs, and each checks one submission's share after another; a
 checker that dies or hits a limit is replaced by a fresh one for the next job, and one that
-holds more than ``RESTART_SHARE`` of the memory limit between jobs is retired. Between jobs a checker clears
-Keras' global state (``autograder.check.forget_answers``); every accuracy check seeds itself
-before it builds its copy, so a used checker measures exactly as a fresh one does
-(``tests/test_checkers.py``).
+holds more than ``RESTART_SHARE`` of the memory limit between jobs is retired. Between jobs
+a checker clears Keras' global state (``autograder.check.forget_answers``); every accuracy
+check seeds itself before it builds its copy, so a used checker measures exactly as a fresh
+one does (``tests/test_checkers.py``).
 """
 
 from __future__ import annotations

@@ -179,6 +179,45 @@ def test_an_interrupted_run_leaves_whole_files_and_resumes(small_class, tmp_path
     assert sorted(run(force=True)) == ["ann.ipynb", "bob.ipynb", "cid.ipynb"]
 
 
+def test_a_notebook_does_not_wait_for_the_checks_of_the_one_before(
+    small_class, tmp_path, monkeypatch
+):
+    """One worker: ann's checks end only once bob's and cid's notebooks have run. Were a
+    grade's phases chained, the next notebook would wait for ann's checks, and they for it."""
+    import threading
+
+    from autograder.config import load_config
+    from autograder.grade import NotebookRun
+    from autograder.labs import default_lab_folder
+
+    config = load_config(default_lab_folder())
+    out = tmp_path / "out"
+    ran, everyone_ran = [], threading.Event()
+
+    def run_one(self, submission, digest, hidden):
+        ran.append(submission.name)
+        if len(ran) == 3:
+            everyone_ran.set()
+        work = tmp_path / submission.name
+        return NotebookRun(self.config, submission.path, None, None, work, self.isolation, 1.0)
+
+    def check_one(self, submission, digest, run, checkers):
+        if submission.name == "ann.ipynb":
+            assert everyone_ran.wait(120), "ann's checks held back the notebooks after it"
+        report = fake_report(self.config, submission.path, 4)
+        return record_of(submission, report, digest, self.run_settings)
+
+    monkeypatch.setattr(Batch, "run_one", run_one)
+    monkeypatch.setattr(Batch, "check_one", check_one)
+    batch = Batch(
+        config, out, RunSettings.of("smoke", "generated"), 60, 2**30, [], Isolation(FOLDER)
+    )
+    records = run_batch(batch, collect([small_class], out), workers=1, progress=lambda _: None)
+    assert ran == ["ann.ipynb", "bob.ipynb", "cid.ipynb"]  # in the class' order
+    assert [record["total"] for record in records] == [4, 4, 4]
+    assert sorted(gradebook(out)) == ["ann.ipynb", "bob.ipynb", "cid.ipynb"]
+
+
 def test_a_saved_grade_is_reused_only_while_what_decides_it_is_unchanged(
     small_class, tmp_path, monkeypatch
 ):
