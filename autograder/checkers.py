@@ -56,7 +56,7 @@ class Checker:
         self._process = Watched(
             command, cwd, environment, stdin=subprocess.PIPE, stdout=subprocess.PIPE
         )
-        self._replies: list[int] = []
+        self._last_finished = -1  # the number of the last job it finished
         threading.Thread(target=self._read_replies, daemon=True).start()
 
     def _read_replies(self) -> None:
@@ -65,7 +65,7 @@ class Checker:
         with self._process.process.stdout as replies:
             for line in replies:
                 with contextlib.suppress(ValueError, TypeError, KeyError):
-                    self._replies.append(int(json.loads(line)["finished"]))
+                    self._last_finished = int(json.loads(line)["finished"])
                     self._finished.set()
         self._finished.set()
 
@@ -102,7 +102,7 @@ class Checker:
         except (BrokenPipeError, OSError):
             pass  # it is dead already: the watch below sees it
         verdict = self._process.watch(timeout, memory, until=self._finished)
-        if verdict is None and self.jobs in self._replies:
+        if verdict is None and self._last_finished == self.jobs:
             self.jobs += 1
             return Outcome(None, 0, "", self._process.peak)
         self._process.kill()
