@@ -209,6 +209,9 @@ class Batch:
     cell_timeout: float | None = None  # per cell of a notebook; None: the profile's
     store: Path | None = None  # accuracy measurements to reuse and add to; None: train all
 
+    def __post_init__(self) -> None:
+        self.store = prepare_store(self.store)  # resolved and made once, for every submission
+
     @property
     def run_settings(self) -> dict:
         """What must match, besides the file, for a saved result to stand in for grading
@@ -246,7 +249,6 @@ class Batch:
             notebook = open_submission(self.config, submission.path)
             if isinstance(notebook, GradeReport):
                 return notebook
-            store = prepare_store(self.store)
             return run_notebook(
                 self.config,
                 submission.path,
@@ -254,7 +256,7 @@ class Batch:
                 settings=self.settings,
                 timeout=self.phase_timeout,
                 memory=self.memory,
-                hidden=[*hidden, *self.hide, *([store] if store else [])],
+                hidden=[*hidden, *self.hide, *([self.store] if self.store else [])],
                 isolation=self.isolation,
                 cell_timeout=self.cell_timeout,
             )
@@ -335,6 +337,7 @@ def run_batch(
     notebooks = ThreadPoolExecutor(max_workers=max(1, workers))
     checks = ThreadPoolExecutor(max_workers=max(1, workers))
     digests = dict(pending)
+    place = {submission.key: index for index, submission in enumerate(submissions)}
     waiting: dict[Future, NotebookRun] = {}  # checks not yet run hold a folder of answers
     futures = {
         notebooks.submit(batch.run_one, submission, digest, checkers.folders): submission
@@ -343,8 +346,11 @@ def run_batch(
     try:
         while futures:
             finished, _ = wait(futures, return_when=FIRST_COMPLETED)
-            for future in finished:
+            faults = [f.exception() for f in finished if f.exception() is not None]
+            for future in sorted(finished, key=lambda f: place[futures[f].key]):
                 submission = futures.pop(future)
+                if future.exception() is not None:
+                    continue  # raised below, once every result that came with it is saved
                 outcome = future.result()
                 if isinstance(outcome, NotebookRun):  # its checks come next
                     digest = digests[submission]
@@ -358,6 +364,8 @@ def run_batch(
                 counts.add(record["status"])
                 write_summaries(batch, [records[s.key] for s in submissions if s.key in records])
                 progress(f"{counts.bar()}  {submission.name}: {summary(record)}")
+            if faults:
+                raise faults[0]
     except BaseException:  # Ctrl-C: stop the running notebooks, keep what was saved
         stop_everything()
         for executor in (notebooks, checks):
