@@ -30,6 +30,7 @@ import nbformat
 
 from . import sandbox
 from .answers import ANSWERS_FILE, MAX_FILE_BYTES, export_cell_source
+from .environment import with_system_allocator
 from .isolation import SANDBOX_UIDS, Isolation, minimal_environment
 from .limits import Outcome, supervise
 from .settings import RunSettings
@@ -109,11 +110,18 @@ def prepare_notebook(
     return notebook
 
 
-def sandbox_environment(folder: Path, settings: RunSettings) -> dict[str, str]:
-    """Only what the notebook needs; every cache and config folder points into the sandbox."""
+def sandbox_environment(
+    folder: Path, settings: RunSettings, limit_training: bool = False
+) -> dict[str, str]:
+    """Only what the notebook needs; every cache and config folder points into the sandbox.
+    A kernel whose training is cut to a token keeps its memory low rather than its training
+    fast (``environment.with_system_allocator``)."""
     base = settings.environment()
     keep = (*settings.variables, "TF_CPP_MIN_LOG_LEVEL")
-    return {**{key: base[key] for key in keep if key in base}, **minimal_environment(folder)}
+    kept = {key: base[key] for key in keep if key in base}
+    if limit_training:
+        kept = with_system_allocator(kept)
+    return {**kept, **minimal_environment(folder)}
 
 
 def execute(
@@ -154,7 +162,7 @@ def execute(
         outcome = supervise(
             isolation.command(run, hidden, uid),
             folder,
-            sandbox_environment(folder, settings),
+            sandbox_environment(folder, settings, limit_training),
             timeout,
             memory,
         )

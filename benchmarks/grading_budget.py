@@ -14,14 +14,11 @@ extrapolations, which vary by a fifth from one to the next on a shared machine.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import statistics
 import subprocess
-import tempfile
 import time
 
-import psutil
-from build_and_grade import scratch_assignment
+from build_and_grade import scratch_assignment, watched
 
 from autograder.config import load_config
 
@@ -40,37 +37,15 @@ FULL_TRAINING = [
 ]
 
 
-def run_and_watch(command: list[str]) -> tuple[float, int, int, str]:
-    """Wall seconds, largest single-process RSS, largest whole-tree RSS and the report lines
-    that give the score and where the time went, of a ``rnnlab grade`` command."""
-    started = time.perf_counter()
-    largest = tree_peak = 0
-    with (
-        tempfile.TemporaryFile("w+") as output,
-        subprocess.Popen(command, stdout=output, stderr=subprocess.DEVNULL) as process,
-    ):
-        root = psutil.Process(process.pid)
-        while process.poll() is None:
-            sizes = []
-            with contextlib.suppress(psutil.Error):
-                for member in [root, *root.children(recursive=True)]:
-                    with contextlib.suppress(psutil.Error):
-                        sizes.append(member.memory_info().rss)
-            largest = max(largest, *sizes, 0)
-            tree_peak = max(tree_peak, sum(sizes))
-            time.sleep(0.2)
-        output.seek(0)
-        report = [line for line in output.read().splitlines() if line.startswith(REPORT_LINES)]
-    if process.returncode != 0:
-        raise RuntimeError(f"{' '.join(command)} failed with exit status {process.returncode}")
-    return time.perf_counter() - started, largest, tree_peak, "\n    ".join(report)
-
-
 def grading_figures(label: str, runs: int, command: list[str]) -> tuple[float, float, float]:
     """Medians over ``runs`` of wall seconds, largest-process GiB and whole-tree GiB."""
     measured = []
     for run in range(1, runs + 1):
-        wall, biggest, tree, report = run_and_watch(command)
+        run_figures = watched(command)
+        wall, (_, biggest), tree = run_figures.seconds, run_figures.largest, run_figures.tree
+        report = "\n    ".join(
+            line for line in run_figures.output.splitlines() if line.startswith(REPORT_LINES)
+        )
         measured.append((wall, biggest / GIB, tree / GIB))
         print(f"  {label} run {run}: {wall:.0f} s, largest process {biggest / GIB:.2f} GiB, "
               f"tree {tree / GIB:.2f} GiB\n    {report}", flush=True)  # fmt: skip

@@ -13,7 +13,9 @@ rounds, each round three ways one after another:
 - ``trained``: this code with ``--no-reuse``, every check trained (what an architecture the
   store has never seen costs).
 
-Prints each run's wall time, the medians, and the ratios of the medians (base / each).
+Prints each run's wall time and memory (each role's largest process: the notebook's kernel,
+a checker, the grader; polled every 0.05 s), the medians, and the ratios of the medians
+(base / each).
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from build_and_grade import scratch_assignment, timed
+from build_and_grade import scratch_assignment, timed, watched
 
 from autograder.config import load_config
 
@@ -50,6 +52,7 @@ def main() -> None:
         base_grade = [*rnnlab, "grade", solution, "--assignment", str(folder),
                       "--profile", args.profile, "--imdb", args.data]  # fmt: skip
         times: dict[str, list[float]] = {"base": [], "reused": [], "trained": []}
+        largest: dict[str, list[int]] = {way: [] for way in times}
         for run in range(1, args.runs + 1):
             with tempfile.TemporaryDirectory() as cache:
                 ways = {
@@ -58,13 +61,19 @@ def main() -> None:
                     "trained": ([*grade, "--no-reuse"], {"XDG_CACHE_HOME": cache}),
                 }
                 for way, (command, extra) in ways.items():
-                    times[way].append(timed(command, dict(os.environ, **extra)))
-                    print(f"  run {run} {way:<8} {times[way][-1]:6.1f} s", flush=True)
+                    figures = watched(command, dict(os.environ, **extra))
+                    times[way].append(figures.seconds)
+                    largest[way].append(figures.largest[1])
+                    print(f"  run {run} {way:<8} {figures.seconds:6.1f} s  {figures.memory()}",
+                          flush=True)  # fmt: skip
     medians = {way: statistics.median(values) for way, values in times.items()}
     print(f"\n{args.profile} profile, {args.data} data, {args.runs} runs; medians (s):")
     for way, median in medians.items():
         ratio = medians["base"] / median
-        print(f"  {way:<8} {median:6.1f}  base / {way}: {ratio:.2f}x")
+        peak = statistics.median(largest[way]) / 2**20
+        print(
+            f"  {way:<8} {median:6.1f}  base / {way}: {ratio:.2f}x   largest process {peak:,.0f} MiB"
+        )
     print(f"python {sys.version.split()[0]}, cores {len(os.sched_getaffinity(0))}")
 
 
