@@ -116,7 +116,8 @@ class GradeReport:
         )
         return (
             f"Time: notebook {self.seconds.get('execute', 0):g} s, checks "
-            f"{self.seconds.get('check', 0):g} s ({per_question})."
+            f"{self.seconds.get('check', 0):g} s"
+            + (f" ({per_question})." if per_question else ".")
             + (f" Accuracy measurements: {measured}." if measured else "")
         )
 

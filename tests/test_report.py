@@ -130,3 +130,15 @@ def test_a_large_class_shows_few_links_and_few_messages_per_test(config, tmp_pat
     html = render(config, [*same, *rare, old], tmp_path)
     assert "and 2 more" in html and "2 more, with 2 other message(s)" in html
     assert "1 graded submission(s) were saved before" in html
+
+
+def test_the_time_line_lists_only_the_checks_that_took_a_second():
+    def timing(**seconds) -> str:
+        scores, possible = {"q4": 10.0, "q7": 10.0}, {"q4": 10.0, "q7": 10.0}
+        return grade.GradeReport(Path("a"), "completed", "ran", "test", scores, possible,
+                                 seconds={"execute": 12.9, **seconds}).timing()  # fmt: skip
+
+    assert timing(check=0.7, q4=0.3, q7=0.4) == "Time: notebook 12.9 s, checks 0.7 s."
+    assert (
+        timing(check=31.7, q4=31.3, q7=0.4) == "Time: notebook 12.9 s, checks 31.7 s (q4 31.3 s)."
+    )
