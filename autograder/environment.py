@@ -27,8 +27,9 @@ def with_system_allocator(environment: dict[str, str]) -> dict[str, str]:
     what is freed.
 
     TensorFlow's oneDNN build otherwise keeps every tensor it frees in a best-fit cache of
-    its own that never returns memory (``TF_ONEDNN_USE_SYSTEM_ALLOCATOR``, read by its
-    ``mkl_cpu_allocator.h``): one 50 MB weight initialised holds about 150 MB for the rest
+    its own that never returns memory (``TF_ONEDNN_USE_SYSTEM_ALLOCATOR`` is read by
+    ``UseSystemAlloc()`` in TensorFlow's ``tensorflow/core/util/onednn_env_vars.cc``, for its
+    oneDNN CPU allocator): one 50 MB weight initialised holds about 150 MB for the rest
     of the process (the random bits, their conversion, the weight). The choice changes
     where tensors live, not what is computed (the same weights either way, bit for bit),
     but training is slower on it (one epoch of the CNN check: 24 s against 15 s), so only
