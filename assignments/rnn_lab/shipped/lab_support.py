@@ -291,7 +291,7 @@ def generate_raw_imdb(
     def reviews(count: int) -> tuple[np.ndarray, np.ndarray]:
         # Every draw in a fixed order (the reviews are part of what a calibration and a
         # stored measurement depend on); words as int32 and masks as booleans, each
-        # temporary dropped once used, so making them peaks at about 150 MB, not 300.
+        # temporary dropped once used, so making them peaks at about 200 MB, not 300.
         labels = rng.permutation(np.arange(count) % 2).astype("int64")
         lengths = np.clip(rng.lognormal(5.3, 0.55, size=count).astype(int), 20, 1_500)
         words = int(lengths.sum())
