@@ -2,8 +2,9 @@
 
 Export cells run inside the student's kernel, after each cell that sets an answer and at the
 end, and append one JSON line per answer: models as their architecture and compile
-configuration, numbers and strings as plain JSON; the last line of a name wins, so an answer
-set before a cell that hangs or kills the kernel still counts. The reader treats that file as hostile: it never unpickles or imports anything from
+configuration, numbers and strings as plain JSON; the last line of a name wins (a "missing"
+line never replaces a value), so an answer set before a cell that hangs or kills the kernel,
+or deletes the name, still counts. The reader treats that file as hostile: it never unpickles or imports anything from
 it, caps the size of each line and of the file, checks the schema, and rebuilds models
 with Keras' safe mode from built-in Keras classes only (no Lambda, no custom code).
 """
@@ -283,7 +284,12 @@ def _value(record: dict, name: str):
 def last_records(path: Path, names: list[str]) -> dict[str, dict | Unreadable]:
     """Read the answers file once: each of ``names`` mapped to its last exported record (a
     name is exported after each cell that sets it and at the end: the last line wins), or to
-    ``Unreadable`` with the reason; a name never exported is left out."""
+    ``Unreadable`` with the reason; a name never exported is left out.
+
+    A record saying the name is missing never replaces a value exported before it: a student
+    who frees memory after a check (``del model_cnn``; common Colab advice) keeps the answer
+    the name held when its cell ran. A name rebound to another value is still replaced.
+    """
     last: dict[str, dict | Unreadable] = {}
     too_large = Unreadable("its exported answer was larger than the 1 MB limit")
     unnamed_oversized = False
@@ -299,8 +305,8 @@ def last_records(path: Path, names: list[str]) -> dict[str, dict | Unreadable]:
             except ValueError:
                 continue
             name = record.get("name") if isinstance(record, dict) else None
-            if name in names:
-                last[name] = record
+            if name in names and not (record.get("kind") == "missing" and name in last):
+                last[name] = record  # a later `del name` (freeing memory) erases no answer
     except FileNotFoundError:
         return {name: Unreadable("the notebook produced no answers file") for name in names}
     except (OSError, AnswerRejected) as error:

@@ -36,6 +36,7 @@ from .limits import Outcome, supervise
 from .settings import RunSettings
 
 GRADER_ERROR = "grader-error"  # a fault of ours, never the student's: nothing was graded
+NOTEBOOK_QUIT = "notebook-quit"  # the notebook called quit() or exit(): the rest did not run
 NOTEBOOK_NAME = "submission.ipynb"
 COPY_CHUNK = 1 << 20
 GRADER_STUB = '''\
@@ -47,6 +48,13 @@ class _PublicChecksOff:
 
 
 grader = _PublicChecksOff()
+
+try:
+    import autograder.notebook_display as _rnnlab_display
+
+    _rnnlab_display.forgive_backends()  # %matplotlib widget must not cost a cell
+except Exception as _rnnlab_error:  # never break a student's notebook over it
+    print(f"[grader] plotting backends left as they are: {_rnnlab_error!r}")
 '''
 # Added to the stub when the profile trains nothing in the notebook: the checker trains its
 # own copies, so the notebook's own training is cut to a token (autograder.notebook_training).
@@ -64,7 +72,7 @@ except Exception as _rnnlab_error:  # never break a student's notebook over it
 class Execution:
     """What the untrusted phase produced."""
 
-    status: str  # completed, timeout, out-of-memory, kernel-died, grader-error
+    status: str  # completed, notebook-quit, timeout, out-of-memory, kernel-died, grader-error
     message: str
     answers: Path | None  # a copy of the answers file, outside the sandbox
     isolation: str
@@ -167,21 +175,28 @@ def execute(
             memory,
         )
         seconds = time.monotonic() - started
-        last_cell, stopped = cell_events(outcome.stdout)
-        status, message = _classify(outcome, timeout, memory, last_cell)
+        events = cell_events(outcome.stdout)
+        status, message = _classify(outcome, timeout, memory, events)
         answers = _copy_answers(folder / ANSWERS_FILE, output_dir)
-    return Execution(status, message, answers, isolation.description, seconds, tuple(stopped))
+    return Execution(
+        status, message, answers, isolation.description, seconds, tuple(events.stopped)
+    )
 
 
-def _classify(outcome: Outcome, timeout: float, memory: int, last_cell: str) -> tuple[str, str]:
+def _classify(outcome: Outcome, timeout: float, memory: int, events: CellEvents) -> tuple[str, str]:
     if outcome.limit is None and sandbox.STARTED not in outcome.stdout:
         reason = (outcome.stderr.strip().splitlines() or [f"exit status {outcome.returncode}"])[-1]
         return GRADER_ERROR, (
             f"The grader could not start the notebook's sandbox ({reason[-300:]}); the notebook "
             "was not run. Rerun to grade it."
         )
-    where = f" in {last_cell}" if last_cell else ""
+    where = f" in {events.last}" if events.last else ""
     kept = " Answers set before that cell still count."
+    if events.quit and outcome.limit is None and outcome.returncode == sandbox.KERNEL_DIED:
+        return NOTEBOOK_QUIT, (
+            f"The notebook called quit() or exit() in {events.quit}, which ended its kernel; "
+            "the cells after it did not run. Answers set up to that cell still count."
+        )
     if outcome.limit == "timeout":
         return "timeout", (
             f"The notebook did not finish within {timeout:.0f} s and was stopped{where}.{kept}"
@@ -204,11 +219,21 @@ def _classify(outcome: Outcome, timeout: float, memory: int, last_cell: str) -> 
     )
 
 
-def cell_events(stdout: str) -> tuple[str, list[str]]:
-    """From the runner's reports (``autograder.sandbox``): the last cell of the submission that
-    started, described for a person, and a sentence per cell stopped by the per-cell limit."""
+@dataclass(frozen=True)
+class CellEvents:
+    """What the runner reported (``autograder.sandbox``), each cell described for a person as
+    "cell 71 (`quit()`)": the last cell of the submission that started, a sentence per cell
+    stopped by the per-cell limit, and the cell that called ``quit()`` ("" if none)."""
+
+    last: str
+    stopped: list[str]
+    quit: str = ""
+
+
+def cell_events(stdout: str) -> CellEvents:
+    """Read the runner's reports off its private stream (one JSON line each)."""
     described: dict[int, str] = {}
-    last, stopped = "", []
+    last, stopped, quit_cell = "", [], ""
     for line in stdout.splitlines():
         try:
             event = json.loads(line)
@@ -227,7 +252,9 @@ def cell_events(stdout: str) -> tuple[str, list[str]]:
                 f"{cell[0].upper()}{cell[1:]} was stopped after {event.get('seconds')} s, the "
                 "per-cell limit; the notebook went on with the next cell."
             )
-    return last, stopped
+        elif "quit" in event:
+            quit_cell = described.get(event["quit"], f"cell {event['quit']}")
+    return CellEvents(last, stopped, quit_cell)
 
 
 def _copy_answers(source: Path, output_dir: Path) -> Path | None:

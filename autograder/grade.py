@@ -29,7 +29,7 @@ from .isolation import Isolation, probe
 from .limits import CELL_TIMEOUT_SECONDS, DEFAULT_MEMORY_GIB, PHASE_TIMEOUT_SECONDS
 from .questions import answer_names, question_visibility
 from .settings import RunSettings
-from .submission import InvalidSubmission, find_in_folder, read_submission
+from .submission import InvalidSubmission, find_in_folder, is_submission_file, read_submission
 from .written import written_answers
 
 SUBMISSION_SUFFIXES = (".ipynb", ".zip")
@@ -142,9 +142,11 @@ def check_submission_path(submission: Path) -> None:
         return  # a submission folder (Gradescope's): its notebook is chosen when graded
     if not submission.is_file():
         raise GradeError(f"No submission file at {submission}.")
-    if submission.suffix.lower() not in SUBMISSION_SUFFIXES:
+    if submission.suffix.lower() not in SUBMISSION_SUFFIXES and not is_submission_file(
+        submission
+    ):  # a notebook saved as rnn_lab.ipynb.txt is still graded: it is read by its content
         raise GradeError(
-            f"{submission.name} is neither a notebook (.ipynb) nor an otter export (.zip)."
+            f"{submission.name} is neither a notebook (.ipynb) nor a zip holding one (.zip)."
         )
 
 

@@ -11,8 +11,9 @@ stream for itself (a descriptor the kernel does not inherit) and points descript
 that the sandbox came up, and no notebook can forge or hide it. On the same stream it then
 reports, one JSON line each, every cell of the submission as it starts (``{"cell": n,
 "first": line}``) and every cell stopped by the per-cell limit (``{"stopped": n,
-"seconds": s}``): a cell running longer than ``--cell-timeout`` seconds is interrupted (as
-Jupyter's interrupt button does) and the notebook goes on with the next cell.
+"seconds": s}``) and the cell that called ``quit()`` or ``exit()`` (``{"quit": n}``, read off
+the ``ask_exit`` payload of its reply): a cell running longer than ``--cell-timeout`` seconds is
+interrupted (as Jupyter's interrupt button does) and the notebook goes on with the next cell.
 
 ``python -m autograder.sandbox --probe PATH...`` is the trivial program that
 ``autograder.isolation`` starts in a candidate sandbox: it prints, as JSON, its user id, which
@@ -92,6 +93,11 @@ class CellReporter:
         seconds = time.monotonic() - self.started
         position = cell.get("metadata", {}).get("rnnlab", {}).get("cell")
         content = (execute_reply or {}).get("content", {})
+        if position and any(
+            isinstance(payload, dict) and payload.get("source") == "ask_exit"
+            for payload in content.get("payload") or ()
+        ):  # quit() or exit(): ipykernel's ZMQInteractiveShell.ask_exit; the kernel ends next
+            self.emit({"quit": position})
         interrupted = execute_reply is None or content.get("ename") == "KeyboardInterrupt"
         if interrupted and self.cell_timeout and seconds >= self.cell_timeout:
             self.emit({"stopped": position, "seconds": round(seconds)})

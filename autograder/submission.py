@@ -7,7 +7,9 @@ What students hand in besides the notebook is set aside: the ``__MACOSX/`` folde
 ``.ipynb_checkpoints/``, and every other hidden file (``.DS_Store``). Of the notebooks left,
 one is this assignment's if it is the only one, else the only one whose otter metadata names
 the assignment, else the only one with the assignment's file name; otherwise the submission is
-ambiguous and the reason lists the candidates.
+ambiguous and the reason lists the candidates. Files are told apart by content: a zip by its
+signature, a notebook by its JSON, so ``rnn_lab.ipynb.txt`` (a browser's "Save as") is the
+notebook it holds; zip member names are read with either slash (Windows' ``Compress-Archive``).
 """
 
 from __future__ import annotations
@@ -27,10 +29,30 @@ class InvalidSubmission(ValueError):
     """A file that is not a notebook we can run; the message says why."""
 
 
+def member_path(name: str) -> PurePosixPath:
+    """A path inside a submission as its parts: a zip made by Windows PowerShell 5.1's
+    ``Compress-Archive`` writes backslashes between them, against the zip specification
+    (APPNOTE.TXT 4.4.17: "All slashes MUST be forward slashes")."""
+    return PurePosixPath(name.replace("\\", "/"))
+
+
 def is_clutter(name: str) -> bool:
     """Whether ``name`` (a path relative to the submission) is something an editor, an archiver
     or an operating system added rather than the student: hidden, or inside such a folder."""
-    return any(part in CLUTTER_PARTS or part.startswith(".") for part in PurePosixPath(name).parts)
+    return any(part in CLUTTER_PARTS or part.startswith(".") for part in member_path(name).parts)
+
+
+def is_notebook_text(text: str) -> bool:
+    """Whether ``text`` is a Jupyter notebook's JSON (an object with its cells, or the
+    worksheets of format 3), whatever the file is called: a browser that saves the notebook
+    as ``rnn_lab.ipynb.txt`` changes its name, not what it is."""
+    if not text.lstrip().startswith("{"):
+        return False
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return False
+    return isinstance(data, dict) and ("cells" in data or "worksheets" in data)
 
 
 def decode(data: bytes) -> str:
@@ -56,9 +78,10 @@ def choose_notebook(
     ``read(name)`` gives a candidate's text. Raises InvalidSubmission when there is no
     notebook, or several and none stands out (the message lists them).
     """
-    candidates = sorted(
-        name for name in names if name.lower().endswith(NOTEBOOK_SUFFIX) and not is_clutter(name)
-    )
+    kept = [name for name in names if not is_clutter(name)]
+    candidates = sorted(name for name in kept if name.lower().endswith(NOTEBOOK_SUFFIX))
+    if not candidates:  # a notebook saved under another name (``rnn_lab.ipynb.txt``)
+        candidates = sorted(name for name in kept if _readable_notebook(read, name))
     if not candidates:
         raise InvalidSubmission(f"{where} holds no notebook (.ipynb).")
     if len(candidates) == 1:
@@ -66,7 +89,7 @@ def choose_notebook(
     ours = [name for name in candidates if otter_assignment(read(name)) == assignment]
     if len(ours) == 1:
         return ours[0]
-    named = [name for name in (ours or candidates) if PurePosixPath(name).name == notebook_name]
+    named = [name for name in (ours or candidates) if member_path(name).name == notebook_name]
     if len(named) == 1:
         return named[0]
     raise InvalidSubmission(
@@ -75,10 +98,33 @@ def choose_notebook(
     )
 
 
-def read_submission(path: Path, assignment: str, notebook_name: str) -> nbformat.NotebookNode:
-    """The notebook in an .ipynb file, or the assignment's notebook in a zip."""
+def _readable_notebook(read: Callable[[str], str], name: str) -> bool:
     try:
-        if path.suffix.lower() == ".zip":
+        return is_notebook_text(read(name))
+    except (OSError, UnicodeDecodeError, zipfile.BadZipFile, KeyError):
+        return False
+
+
+def with_top_level_metadata(text: str) -> str:
+    """The notebook's JSON with an empty top-level ``metadata`` where it has none (scripts and
+    converters that write a notebook's JSON by hand leave it out; nbformat refuses the file
+    without it, though nothing in it is needed to run the cells)."""
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return text  # nbformat says what is wrong with it
+    if isinstance(data, dict) and "cells" in data and "metadata" not in data:
+        data["metadata"] = {}
+        return json.dumps(data)
+    return text
+
+
+def read_submission(path: Path, assignment: str, notebook_name: str) -> nbformat.NotebookNode:
+    """The notebook in a notebook file, or the assignment's notebook in a zip: which one is
+    told by the file's content, not its name (a zip by its signature, else a notebook's JSON).
+    Raises InvalidSubmission with the reason."""
+    try:
+        if zipfile.is_zipfile(path):
             with zipfile.ZipFile(path) as archive:
                 names = [info.filename for info in archive.infolist() if not info.is_dir()]
 
@@ -90,7 +136,7 @@ def read_submission(path: Path, assignment: str, notebook_name: str) -> nbformat
             text = decode(path.read_bytes())
         if not text.strip():
             raise InvalidSubmission(f"{path.name} is empty.")
-        notebook = nbformat.reads(text, as_version=4)
+        notebook = nbformat.reads(with_top_level_metadata(text), as_version=4)
     except InvalidSubmission:
         raise
     except (zipfile.BadZipFile, UnicodeDecodeError) as error:
@@ -109,19 +155,38 @@ def find_in_folder(folder: Path, assignment: str, notebook_name: str) -> Path:
         path.relative_to(folder).as_posix(): path for path in folder.rglob("*") if path.is_file()
     }
     kept = [name for name in files if not is_clutter(name)]
-    if any(name.lower().endswith(NOTEBOOK_SUFFIX) for name in kept):
 
-        def read(name: str) -> str:
-            try:
-                return decode(files[name].read_bytes())
-            except (OSError, UnicodeDecodeError):
-                return ""
+    def read(name: str) -> str:
+        try:
+            return decode(files[name].read_bytes())
+        except (OSError, UnicodeDecodeError):
+            return ""
 
+    if any(name.lower().endswith(NOTEBOOK_SUFFIX) for name in kept) or any(
+        _readable_notebook(read, name) for name in kept if not _is_zip(files[name])
+    ):
         return files[choose_notebook(kept, read, assignment, notebook_name, "The submission")]
-    archives = [name for name in kept if name.lower().endswith(".zip")]
+    archives = [name for name in kept if _is_zip(files[name])]
     if len(archives) == 1:
         return files[archives[0]]
     found = ", ".join(sorted(kept)) or "nothing"
     raise InvalidSubmission(
         f"Expected the lab's notebook ({notebook_name}) or one zip holding it; found {found}."
     )
+
+
+def is_submission_file(path: Path) -> bool:
+    """Whether the file at ``path`` is a notebook or a zip by its content (any name)."""
+    if _is_zip(path):
+        return True
+    try:
+        return is_notebook_text(decode(path.read_bytes()))
+    except (OSError, UnicodeDecodeError):
+        return False
+
+
+def _is_zip(path: Path) -> bool:
+    try:
+        return zipfile.is_zipfile(path)
+    except OSError:
+        return False

@@ -160,6 +160,31 @@ def test_an_export_between_cells_leaves_out_what_is_not_set_yet(tmp_path):
     assert answers["count_lstm"] == 1 and "no answer" in answers["model_lstm"].reason
 
 
+def test_deleting_an_answer_after_its_cell_keeps_the_answer(tmp_path):
+    """Colab's advice to free memory (`del model_cnn; gc.collect()`) after a check: the
+    export after the `del` cell and the final one find no name, and must erase nothing."""
+    path = tmp_path / "answers.jsonl"
+    namespace = {"count_lstm": 80_400}
+    exec(export_cell_source(["count_lstm"], str(path), final=False), namespace)
+    del namespace["count_lstm"]
+    exec(export_cell_source(["count_lstm"], str(path), final=False), namespace)
+    exec(export_cell_source(["count_lstm", "model_lstm"], str(path)), namespace)
+    kinds = [json.loads(line)["kind"] for line in path.read_text().splitlines()]
+    assert kinds == ["int", "missing", "missing"]  # the final export still says so
+    answers = read_answers(path, ["count_lstm", "model_lstm"])
+    assert answers["count_lstm"] == 80_400
+    assert "never defined" in answers["model_lstm"].reason  # never set: still refused
+
+
+def test_a_name_rebound_after_its_cell_is_graded_on_its_last_value(tmp_path):
+    path = tmp_path / "answers.jsonl"
+    namespace = {"count_lstm": 80_400}
+    exec(export_cell_source(["count_lstm"], str(path), final=False), namespace)
+    namespace["count_lstm"] = None
+    exec(export_cell_source(["count_lstm"], str(path)), namespace)
+    assert "NoneType" in read_answers(path, ["count_lstm"])["count_lstm"].reason
+
+
 def test_a_model_too_big_to_train_is_refused_before_it_is_built(tmp_path):
     huge = keras.Sequential([keras.Input((500,)), layers.Embedding(10_000, 100)])
     config = json.loads(huge.to_json())

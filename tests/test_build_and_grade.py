@@ -93,7 +93,7 @@ def test_wrong_file_is_a_clear_error(built, tmp_path):
     wrong.write_text("not a notebook")
     result = rnnlab("grade", str(wrong), "--lab", str(built.folder))
     assert result.returncode == 1
-    assert "neither a notebook (.ipynb) nor an otter export (.zip)" in result.stderr
+    assert "neither a notebook (.ipynb) nor a zip holding one (.zip)" in result.stderr
 
 
 def test_build_fails_clearly_when_the_reference_misses_a_threshold(tmp_path):

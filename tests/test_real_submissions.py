@@ -17,6 +17,7 @@ from autograder.submission import (
     InvalidSubmission,
     choose_notebook,
     find_in_folder,
+    is_clutter,
     read_submission,
 )
 
@@ -91,6 +92,69 @@ def test_a_gradescope_export_folder_is_one_submission(tmp_path):
     assert chosen.name == "rnn_lab.ipynb" and "__MACOSX" not in chosen.parts
 
 
+def test_a_windows_zip_with_backslashes_sets_its_checkpoint_aside():
+    path = CASES / "windows_backslash_zip.zip"
+    with zipfile.ZipFile(path) as archive:
+        assert "rnn_lab\\.ipynb_checkpoints\\rnn_lab-checkpoint.ipynb" in archive.namelist()
+    notebook = read_submission(path, "rnn_lab", "rnn_lab.ipynb")
+    assert any("model_adder" in cell.source for cell in notebook.cells)  # not the blank copy
+    assert is_clutter("lab\\.ipynb_checkpoints\\x.ipynb") and is_clutter("a\\.DS_Store")
+
+
+def test_a_notebook_without_top_level_metadata_is_read():
+    path = CASES / "no_top_level_metadata.ipynb"
+    assert "metadata" not in json.loads(path.read_text())
+    notebook = read_submission(path, "rnn_lab", "rnn_lab.ipynb")
+    assert notebook.metadata == {} and len(notebook.cells) > 10
+
+
+def test_a_notebook_is_known_by_its_content_whatever_its_name(tmp_path):
+    saved = tmp_path / "rnn_lab.ipynb.txt"
+    saved.write_text(otter_notebook("rnn_lab"))
+    assert read_submission(saved, "rnn_lab", "rnn_lab.ipynb").metadata.otter
+    folder = tmp_path / "submission"
+    folder.mkdir()
+    shutil.copy(saved, folder / saved.name)
+    (folder / "notes.txt").write_text("my notes")
+    assert find_in_folder(folder, "rnn_lab", "rnn_lab.ipynb") == folder / saved.name
+    zipped = tmp_path / "lab.zip"
+    with zipfile.ZipFile(zipped, "w") as archive:
+        archive.write(saved, "lab/rnn_lab.ipynb.txt")
+        archive.writestr("lab/notes.txt", "my notes")
+    assert read_submission(zipped, "rnn_lab", "rnn_lab.ipynb").metadata.otter
+    essay = tmp_path / "essay.txt"
+    essay.write_text('{"title": "my essay"}')  # JSON, but not a notebook
+    with pytest.raises(InvalidSubmission, match="not a Jupyter notebook"):
+        read_submission(essay, "rnn_lab", "rnn_lab.ipynb")
+
+
+def insert_cell_after(notebook, starts: str, source: str):
+    """The notebook with a code cell holding ``source`` after the cell that starts with
+    ``starts`` (before it when ``source`` is given as ``("before", source)``)."""
+    where, source = source if isinstance(source, tuple) else ("after", source)
+    index = next(i for i, cell in enumerate(notebook.cells) if cell.source.startswith(starts))
+    notebook.cells.insert(index + (where == "after"), nbformat.v4.new_code_cell(source))
+    return notebook
+
+
+# Kinds of our own, made from the built solution notebook: (the cell to insert, where).
+FREES_MEMORY = "del model_cnn\nimport gc\ngc.collect()\nkeras.backend.clear_session()"
+OWN_KINDS = {
+    "rnn_lab.ipynb.txt": None,  # a browser's "Save as" keeps the JSON, not the name
+    "frees_memory.ipynb": ("history_cnn = fit_model", FREES_MEMORY),
+    "quits.ipynb": ("history_adder = fit_adder", ("before", "quit()")),
+}
+
+
+def write_own_kinds(built, corpus: Path) -> None:
+    solution = built.dist_dir / "autograder" / built.notebook_name
+    for name, change in OWN_KINDS.items():
+        notebook = nbformat.read(solution, as_version=4)
+        if change:
+            notebook = insert_cell_after(notebook, *change)
+        nbformat.write(notebook, corpus / name)
+
+
 @pytest.mark.slow
 def test_every_real_submission_keeps_its_points_in_a_batch(built, tmp_path):
     """Graded as the cases' README says: grading profile, Gradescope's 240 s phase limit."""
@@ -99,6 +163,8 @@ def test_every_real_submission_keeps_its_points_in_a_batch(built, tmp_path):
     names = [name for name in EXPECTED if name != GRADESCOPE_CASE]
     for name in names:
         shutil.copy(CASES / name, corpus / name)
+    write_own_kinds(built, corpus)
+    names += list(OWN_KINDS)
     # Gradescope's "Download submissions" export: one folder per student, graded as one
     shutil.copytree(CASES / GRADESCOPE_CASE / "submission", corpus / "submission_4242")
     names.append("submission_4242")
@@ -111,8 +177,12 @@ def test_every_real_submission_keeps_its_points_in_a_batch(built, tmp_path):
     assert sorted(rows) == sorted(names)
     for name in names:
         row = rows[name]
+        status = "notebook-quit" if name == "quits.ipynb" else "graded"
         want = EXPECTED.get(name, EXPECTED[GRADESCOPE_CASE])
-        assert (row["status"], row["total"]) == ("graded", want["total"]), (name, row)
+        assert (row["status"], row["total"]) == (status, want["total"]), (name, row)
+    quit_reason = rows["quits.ipynb"]["reason"]
+    assert "called quit() or exit() in cell" in quit_reason and "(`quit()`)" in quit_reason
+    assert "did not run" in quit_reason and "history_adder" not in quit_reason
     assert rows["submission_4242"]["student"] == "4242"
     for name, record in rows.items():
         print(f"{name}: {record['total']:g} in {record['seconds']} s")
