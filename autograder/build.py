@@ -61,12 +61,34 @@ def warm_store(config: AssignmentConfig, settings: RunSettings) -> int:
     solution = config.dist_dir / "autograder" / config.notebook_name
     report = grade(config, solution, settings=settings, store=folder)
     lost = [
-        f"{r.question} ({r.test}): {r.message}" for r in report.results if r.points < r.max_points
+        below_chance(config, r) or f"{r.question} ({r.test}): {r.message}"
+        for r in report.results
+        if r.points < r.max_points
     ]
     if not report.graded or report.auto_score < report.auto_possible:
         details = "\n".join(lost) or f"{report.status}: {report.message}"
         raise BuildError(f"The reference solution does not pass its own tests:\n{details}")
     return len(list(folder.glob("??/*.json")))
+
+
+def below_chance(config: AssignmentConfig, result) -> str | None:
+    """For the reference's failed accuracy test that scored below its task's chance level
+    (the lab's ``ACCURACY_TASKS``): a sentence blaming the lab's scoring or data, which a
+    reference that learns anything at all cannot score below; else None."""
+    question = config.lab.questions.get(result.question)
+    task = getattr(question, "accuracy_check", None)
+    if result.accuracy is None or task is None:
+        return None
+    chance = config.lab.accuracy_tasks[task].chance
+    if result.accuracy >= chance:
+        return None
+    return (
+        f"{result.question} ({result.test}): the reference solution scored "
+        f"{result.accuracy:.1%}, below the {chance:.1%} that guessing gets on this task "
+        f"({task!r}), so the lab's scoring or its data is wrong, not the reference's layers: "
+        f"check how the task's data is loaded and labelled, and how its accuracy is computed. "
+        f"(The check said: {result.message})"
+    )
 
 
 def run_otter_assign(master: Path, dist: Path, environment: dict[str, str]) -> None:

@@ -122,20 +122,68 @@ def accuracy_questions(config: AssignmentConfig, data: DataSource) -> list[str]:
     ]
 
 
-def measure(lab, questions: list[str], seed: int) -> dict[str, tuple[float, int]]:
+REFERENCE = "reference"  # the design name of a question's reference builder
+
+
+def design_names(question) -> list[str]:
+    """``reference``, then the function name of each of the question's ``calibration_designs``."""
+    return [REFERENCE, *(design.function for design in question.calibration_designs)]
+
+
+def measure(lab, questions: list[str], seed: int) -> dict[str, dict[str, tuple[float, int]]]:
     """Train the reference of each question once with ``seed``, and each of its
-    ``calibration_designs``: ``{question: (accuracy, n)}``, the lowest accuracy of them."""
+    ``calibration_designs``: ``{question: {design: (accuracy, n)}}`` (``design_names``)."""
     results = {}
     for name in questions:
         question = lab.questions[name]
         measure_accuracy = lab.checks.MEASUREMENTS[question.accuracy_check]
-        measured = [
-            measure_accuracy(design(), seed=seed, **question.training())
-            for design in (question.builder, *question.calibration_designs)
-        ]
-        weakest = min(measured, key=lambda result: result.accuracy)
-        results[name] = (weakest.accuracy, weakest.examples)
+        builders = (question.builder, *question.calibration_designs)
+        results[name] = {}
+        for design, builder in zip(design_names(question), builders, strict=True):
+            measured = measure_accuracy(builder(), seed=seed, **question.training())
+            results[name][design] = (measured.accuracy, measured.examples)
     return results
+
+
+def question_threshold(runs: dict[str, list[float]], examples: int) -> float:
+    """A question's threshold: the lowest of ``threshold_rule`` over its designs' runs
+    (``{design: accuracies}``), so that the weakest design the spec allows clears it."""
+    return min(threshold_rule(accuracies, examples) for accuracies in runs.values())
+
+
+def close_calls(
+    thresholds: dict[str, float], runs: dict[str, dict[str, list[float]]], examples: dict[str, int]
+) -> list[str]:
+    """A warning for each design whose lowest calibrated run sits less than one binomial
+    standard error (sqrt(p(1-p)/n) at that run's accuracy p, n held-out examples) above its
+    question's threshold: such a design fails about one grading run in six or more at that
+    accuracy, so the threshold is too close to what the design really reaches."""
+    warnings = []
+    for question, designs in runs.items():
+        threshold, n = thresholds.get(question), examples.get(question)
+        if threshold is None or not n:
+            continue
+        for design, accuracies in designs.items():
+            lowest = min(accuracies)
+            error = math.sqrt(lowest * (1 - lowest) / n)
+            if lowest - threshold < error:
+                warnings.append(
+                    f"{question}'s threshold {threshold:.3f} is within one standard error "
+                    f"({error:.3f}) of the lowest calibrated run of {design} ({lowest:.3f}): "
+                    "a valid answer of that design would often fail; lower the threshold or "
+                    "give the question more training."
+                )
+    return warnings
+
+
+def recorded_runs(table: dict) -> dict[str, dict[str, list[float]]]:
+    """``{question: {design: accuracies}}`` from a calibration table: the reference's runs
+    (``accuracies``) and each calibration design's (``designs``)."""
+    designs = table.get("designs", {})
+    return {
+        question: {REFERENCE: runs, **designs.get(question, {})}
+        for question, runs in table.get("accuracies", {}).items()
+    }
 
 
 def held_out_examples(
@@ -187,7 +235,11 @@ def run_seeds(
                     progress(
                         f"  seed {record['seed']} ({len(results)}/{len(seeds)}, "
                         f"{record['seconds']:.0f} s): "
-                        + ", ".join(f"{q} {a:.3f}" for q, (a, _) in record["results"].items())
+                        + ", ".join(
+                            f"{q} {design} {a:.3f}"
+                            for q, designs in record["results"].items()
+                            for design, (a, _) in designs.items()
+                        )
                     )
             stderr = process.stderr.read()
         if process.returncode != 0:
@@ -216,20 +268,23 @@ def write_calibration(path: Path, tables: dict[str, dict]) -> None:
     """Write ``{"grading.<data kind>": {key: value or {key: value}}}`` as TOML, tables in order."""
     lines = ["# Written by `rnnlab calibrate`; rerun it rather than editing by hand.", ""]
     for name, table in sorted(tables.items()):
-        lines.append(f"[{name}]")
-        lines += [
-            f"{key} = {_toml_value(value)}"
-            for key, value in table.items()
-            if not isinstance(value, dict)
-        ]
-        for key, value in table.items():
-            if isinstance(value, dict):
-                lines += ["", f"[{name}.{key}]"]
-                lines += [f"{inner} = {_toml_value(item)}" for inner, item in value.items()]
+        lines += _table_lines(name, table)
         lines.append("")
     temporary = path.with_suffix(".tmp")
     temporary.write_text("\n".join(lines))
     temporary.replace(path)
+
+
+def _table_lines(name: str, table: dict) -> list[str]:
+    """``[name]`` with the table's values, then each inner table as ``[name.key]``, in order."""
+    lines = [f"[{name}]"]
+    lines += [
+        f"{key} = {_toml_value(value)}" for key, value in table.items() if not isinstance(value, dict)
+    ]
+    for key, value in table.items():
+        if isinstance(value, dict):
+            lines += ["", *_table_lines(f"{name}.{key}", value)]
+    return lines
 
 
 def read_calibration(path: Path) -> dict[str, dict]:
@@ -279,21 +334,23 @@ def calibrate(
     progress(f"Calibrating {', '.join(questions)}: {seeds} seeds, {workers} worker(s)...")
     runs = run_seeds(config, questions, list(range(seeds)), environment, workers, progress)
     tasks = config.lab.accuracy_tasks
-    calibrations = [
-        QuestionCalibration(
-            q,
-            [runs[s][q][0] for s in sorted(runs)],
-            runs[0][q][1],
-            tasks[config.lab.questions[q].accuracy_check].chance,
-        )
-        for q in questions
-    ]
-    for calibration in calibrations:
-        progress("  " + calibration.summary())
-        if calibration.threshold <= calibration.chance_ceiling:
-            progress(
-                f"  WARNING: {calibration.question}'s threshold does not separate it from chance"
-            )
+    by_design = {
+        q: {d: [runs[s][q][d][0] for s in sorted(runs)] for d in runs[0][q]} for q in questions
+    }
+    examples = {q: next(iter(runs[0][q].values()))[1] for q in questions}
+    thresholds = {}
+    for q in questions:
+        chance = tasks[config.lab.questions[q].accuracy_check].chance
+        for design, accuracies in by_design[q].items():
+            calibration = QuestionCalibration(f"{q} {design}", accuracies, examples[q], chance)
+            progress("  " + calibration.summary())
+        thresholds[q] = question_threshold(by_design[q], examples[q])
+        progress(f"  {q}: threshold {thresholds[q]:.3f}, the lowest of its designs'")
+        if thresholds[q] <= QuestionCalibration(q, [0.0, 0.0], examples[q], chance).chance_ceiling:
+            progress(f"  WARNING: {q}'s threshold does not separate it from chance")
+    for warning in close_calls(thresholds, by_design, examples):
+        progress(f"  WARNING: {warning}")
+    rounded = {q: {d: [round(a, 4) for a in runs] for d, runs in by_design[q].items()} for q in by_design}
     table = {
         "data": settings.data.description(),
         "seeds": seeds,
@@ -301,26 +358,49 @@ def calibrate(
         "versions": versions_line(),
         "rule": RULE,
         "minutes": round((time.perf_counter() - started) / 60, 1),
-        "thresholds": {c.question: c.threshold for c in calibrations},
-        "accuracies": {c.question: [round(a, 4) for a in c.accuracies] for c in calibrations},
+        "thresholds": thresholds,
+        "accuracies": {q: rounded[q][REFERENCE] for q in questions},
     }
+    designs = {
+        q: {d: runs for d, runs in rounded[q].items() if d != REFERENCE}
+        for q in questions
+        if len(rounded[q]) > 1
+    }
+    if designs:
+        table["designs"] = designs
     if validate:
         progress(f"Validating on {validate} fresh seeds...")
         fresh = list(range(first_validation_seed, first_validation_seed + validate))
         checks = run_seeds(config, questions, fresh, environment, workers, progress)
-        below = {
-            c.question: sum(checks[s][c.question][0] < c.threshold for s in fresh)
-            for c in calibrations
-        }
+
+        def below(q: str, design: str | None = None) -> int:
+            return sum(
+                any(
+                    accuracy < thresholds[q]
+                    for d, (accuracy, _) in checks[s][q].items()
+                    if design in (None, d)
+                )
+                for s in fresh
+            )
+
         failed_runs = sum(
-            any(checks[s][q][0] < table["thresholds"][q] for q in questions) for s in fresh
+            any(a < thresholds[q] for q in questions for a, _ in checks[s][q].values())
+            for s in fresh
         )
         table["validation"] = {
             "seeds": validate,
             "failed_runs": failed_runs,
-            **{f"{q}_below": count for q, count in below.items()},
+            **{f"{q}_below": below(q) for q in questions},
         }
-        progress(f"  reference failed {failed_runs} of {validate} fresh grading runs: {below}")
+        by_design_below = {
+            q: {d: below(q, d) for d in checks[fresh[0]][q]} for q in questions if q in designs
+        }
+        if by_design_below:
+            table["design_validation"] = by_design_below
+        progress(
+            f"  designs failed {failed_runs} of {validate} fresh grading runs: "
+            f"{ {q: below(q) for q in questions} } {by_design_below}"
+        )
     path = config.folder / CALIBRATION_FILE
     tables = read_calibration(path)
     if only:
@@ -346,20 +426,28 @@ def merged(recorded: dict, fresh: dict, examples: dict[str, int]) -> dict:
     """
     scalars = {key: value for key, value in fresh.items() if not isinstance(value, dict)}
     table = {**recorded, **scalars, "thresholds": {}, "accuracies": {}}
+    renewed = set(fresh["accuracies"])
     validation = {
         key: count
         for key, count in recorded.get("validation", {}).items()
         if key == "seeds"
-        or (key.endswith("_below") and key.removesuffix("_below") not in fresh["accuracies"])
+        or (key.endswith("_below") and key.removesuffix("_below") not in renewed)
     }
-    for question, runs in {**recorded.get("accuracies", {}), **fresh["accuracies"]}.items():
-        table["accuracies"][question] = runs
+    for part in ("designs", "design_validation"):  # the renewed questions' come from fresh
+        kept = {q: value for q, value in recorded.get(part, {}).items() if q not in renewed}
+        table[part] = {**kept, **fresh.get(part, {})}
+        if not table[part]:
+            del table[part]
+    runs = recorded_runs(table) | recorded_runs(fresh)
+    for question in {**recorded.get("accuracies", {}), **fresh["accuracies"]}:
+        table["accuracies"][question] = runs[question][REFERENCE]
         if question in fresh["thresholds"]:
             table["thresholds"][question] = fresh["thresholds"][question]
             continue
-        threshold = threshold_rule(runs, examples[question])
+        threshold = question_threshold(runs[question], examples[question])
         if threshold > recorded.get("thresholds", {}).get(question, 0.0):
             validation.pop(f"{question}_below", None)
+            table.get("design_validation", {}).pop(question, None)
         table["thresholds"][question] = threshold
     validation.update(fresh.get("validation", {}))
     table.pop("validation", None)

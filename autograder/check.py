@@ -30,16 +30,24 @@ from .questions import answer_names, question_tests
 
 
 def run_test(code: str, answers: dict) -> tuple[bool, str]:
-    """Run one test's code with the answers as its only variables."""
+    """Run one test's code with the answers as its only variables: whether it passed, and
+    the message for the student."""
+    passed, message, _ = run_measured_test(code, answers)
+    return passed, message
+
+
+def run_measured_test(code: str, answers: dict) -> tuple[bool, str, float | None]:
+    """``run_test``, and the accuracy a failed accuracy test measured (None otherwise)."""
     from labkit.checks import CheckFailed
 
     try:
         exec(code, {"__builtins__": __builtins__, **answers})  # our own generated test code
     except CheckFailed as failure:
-        return False, str(failure)
+        return False, str(failure), getattr(failure, "accuracy", None)
     except Exception as error:
-        return False, f"The check could not run on this answer ({type(error).__name__}: {error})."
-    return True, ""
+        message = f"The check could not run on this answer ({type(error).__name__}: {error})."
+        return False, message, None
+    return True, "", None
 
 
 def unreadable_answer(name: str, answers: dict, config) -> str | None:
@@ -67,10 +75,11 @@ def check_question(name: str, config, records: dict, emit, store) -> None:
     unreadable = unreadable_answer(name, answers, config)
     for test in question_tests(name, config):
         store.last = None
+        accuracy = None
         if unreadable:
             passed, message = False, unreadable
         else:
-            passed, message = run_test(test.code, answers)
+            passed, message, accuracy = run_measured_test(test.code, answers)
         emit(
             {
                 "event": "test",
@@ -82,6 +91,7 @@ def check_question(name: str, config, records: dict, emit, store) -> None:
                 "max_points": config.points[name][test.name],
                 "message": message,
                 "measurement": store.last,
+                "accuracy": accuracy,
             }
         )
     emit({"event": "done", "question": name, "seconds": round(time.perf_counter() - started, 1)})

@@ -52,6 +52,8 @@ class TestResult:
     hidden: bool
     # For an accuracy test: "reused" (from the measurement store) or "trained"; else None.
     measurement: str | None = None
+    # For a failed accuracy test: the accuracy the fresh copy reached (a fraction); else None.
+    accuracy: float | None = None
 
     @property
     def visibility(self) -> str:
@@ -277,6 +279,7 @@ class CheckPhase:
                     e["message"],
                     question_visibility(e["question"], config)[e["test"]],
                     e.get("measurement"),
+                    _fraction(e.get("accuracy")),
                 )
                 for e in events
                 if e["event"] == "test" and e["question"] in done
@@ -307,6 +310,11 @@ class CheckPhase:
             for test, points in self.config.points[question].items()
             for hidden in [question_visibility(question, self.config).get(test, False)]
         ]
+
+
+def _fraction(value) -> float | None:
+    """A checker's reported accuracy, if it is one."""
+    return float(value) if isinstance(value, (int, float)) and 0 <= value <= 1 else None
 
 
 def _report(

@@ -13,8 +13,9 @@ A spec looks like::
 
 and a rule like ``{"kind": "LSTM", "units": {"min": 100}, "repeat": (1, 3),
 "return_sequences": False, "role": "the LSTM"}``. A setting's value is either the one value
-allowed, a tuple of allowed values, or ``{"min": n}``. ``repeat`` allows a stack of that
-layer; all but the last of a recurrent stack must return sequences.
+allowed, a tuple of allowed values, or a range ``{"min": n}``, ``{"max": n}`` or both.
+``repeat`` allows a stack of that layer; all but the last of a recurrent stack must return
+sequences. ``"dropout"`` is False (none), True (any) or the largest share a layer may drop.
 """
 
 from __future__ import annotations
@@ -195,7 +196,11 @@ def describe_model(model, name: str, input_shape: tuple) -> tuple[list[LayerView
 
 def _allows(allowed, value) -> bool:
     if isinstance(allowed, dict):
-        return isinstance(value, int) and value >= allowed["min"]
+        return (
+            isinstance(value, int)
+            and value >= allowed.get("min", value)
+            and value <= allowed.get("max", value)
+        )
     if isinstance(allowed, tuple):
         return value in allowed
     return value == allowed
@@ -203,7 +208,9 @@ def _allows(allowed, value) -> bool:
 
 def _wanted(allowed) -> str:
     if isinstance(allowed, dict):
-        return f"at least {allowed['min']}"
+        if "min" in allowed and "max" in allowed:
+            return f"{allowed['min']} to {allowed['max']}"
+        return f"at least {allowed['min']}" if "min" in allowed else f"at most {allowed['max']}"
     if isinstance(allowed, tuple):
         return " or ".join(repr(option) for option in allowed)
     return repr(allowed) if isinstance(allowed, str) else str(allowed)
@@ -390,6 +397,29 @@ def match_chain(chain: list[LayerView], rules: list[dict], name: str) -> None:
         )
 
 
+# Arguments that drop or blur a share of a layer's inputs: a dropout layer's rate (or
+# GaussianNoise's stddev), and a recurrent layer's own dropout on its inputs and its state.
+DROPOUT_ARGUMENTS = ("rate", "stddev", "dropout", "recurrent_dropout")
+
+
+def dropout_fault(model, allowed) -> str | None:
+    """With ``allowed`` a number (a spec's ``"dropout": 0.5``), why a layer drops more than that
+    share of its inputs, if one does: the grader's short training is calibrated on designs
+    that drop at most that much. ``True``, ``False`` or None: no limit here."""
+    if isinstance(allowed, bool) or not isinstance(allowed, (int, float)):
+        return None
+    for position, layer in enumerate(model.layers, start=1):
+        config = layer.get_config()
+        for argument in DROPOUT_ARGUMENTS:
+            value = config.get(argument)
+            if isinstance(value, (int, float)) and not isinstance(value, bool) and value > allowed:
+                return (
+                    f"Layer {position} ({_kind(layer)}) has {argument}={value:g}; the grader's "
+                    f"short training needs {allowed:g} or less, so lower it."
+                )
+    return None
+
+
 def check_chain(model, name: str, spec: dict) -> list[LayerView]:
     """Input, layers, dropout and output of ``model`` against ``spec``; returns the chain."""
     chain, dropouts = describe_model(model, name, tuple(spec["input"]))
@@ -400,6 +430,8 @@ def check_chain(model, name: str, spec: dict) -> list[LayerView]:
         raise ArchitectureFault(
             f"{dropouts[0].label}: this model has no dropout layers; remove it."
         )
+    if fault := dropout_fault(model, spec.get("dropout")):
+        raise ArchitectureFault(fault)
     match_chain(chain, list(spec["layers"]), name)
     return chain
 

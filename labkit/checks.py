@@ -56,6 +56,15 @@ class CheckFailed(AssertionError):
     """A wrong answer, with a message that says what to fix."""
 
 
+class ShortOfThreshold(CheckFailed):
+    """An accuracy check a fresh copy failed: the message for the student, and the accuracy it
+    reached (a fraction), which a build compares with its task's chance level."""
+
+    def __init__(self, message: str, accuracy: float):
+        super().__init__(message)
+        self.accuracy = accuracy
+
+
 class GraderProblem(RuntimeError):
     """The assignment's own set-up is wrong (not the student's answer); for the staff."""
 
@@ -529,8 +538,9 @@ def check_accuracy_of(
         advice = optimizer_fault(model, name, spec["optimizer"]) or (
             f"Its output layer, loss and optimizer are right, so look at {where_to_look}."
         )
-        fail(
+        raise ShortOfThreshold(
             f"A fresh copy of `{name}`, trained for {result.budget} ({profile} profile), "
             f"{scored.format(accuracy=result.accuracy, examples=result.examples)}; it needs at "
-            f"least {threshold_wanted:.1%}. {advice}"
-        )
+            f"least {threshold_wanted:.1%}. {advice}",
+            result.accuracy,
+        ) from None

@@ -80,7 +80,7 @@ def test_a_worker_process_reports_each_seed():
         1,
         lines.append,
     )
-    accuracy, examples = runs[3]["q7"]
+    accuracy, examples = runs[3]["q7"]["reference"]
     assert 0.0 <= accuracy <= 1.0 and examples == 40_000
     assert lines and lines[0].startswith("  seed 3")
 
