@@ -438,8 +438,9 @@ def merged(recorded: dict, fresh: dict, examples: dict[str, int]) -> dict:
         table[part] = {**kept, **fresh.get(part, {})}
         if not table[part]:
             del table[part]
-    runs = recorded_runs(table) | recorded_runs(fresh)
-    for question in {**recorded.get("accuracies", {}), **fresh["accuracies"]}:
+    accuracies = {**recorded.get("accuracies", {}), **fresh["accuracies"]}
+    runs = recorded_runs({"accuracies": accuracies, "designs": table.get("designs", {})})
+    for question in accuracies:
         table["accuracies"][question] = runs[question][REFERENCE]
         if question in fresh["thresholds"]:
             table["thresholds"][question] = fresh["thresholds"][question]

@@ -146,7 +146,7 @@ def check_submission_path(submission: Path) -> None:
         raise GradeError(f"No submission file at {submission}.")
     if submission.suffix.lower() not in SUBMISSION_SUFFIXES and not is_submission_file(
         submission
-    ):  # a notebook saved as rnn_lab.ipynb.txt is still graded: it is read by its content
+    ):  # a notebook saved as lab.ipynb.txt is still graded: it is read by its content
         raise GradeError(
             f"{submission.name} is neither a notebook (.ipynb) nor a zip holding one (.zip)."
         )

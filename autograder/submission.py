@@ -8,7 +8,7 @@ What students hand in besides the notebook is set aside: the ``__MACOSX/`` folde
 one is this assignment's if it is the only one, else the only one whose otter metadata names
 the assignment, else the only one with the assignment's file name; otherwise the submission is
 ambiguous and the reason lists the candidates. Files are told apart by content: a zip by its
-signature, a notebook by its JSON, so ``rnn_lab.ipynb.txt`` (a browser's "Save as") is the
+signature, a notebook by its JSON, so ``lab.ipynb.txt`` (a browser's "Save as") is the
 notebook it holds; zip member names are read with either slash (Windows' ``Compress-Archive``).
 """
 
@@ -45,7 +45,7 @@ def is_clutter(name: str) -> bool:
 def is_notebook_text(text: str) -> bool:
     """Whether ``text`` is a Jupyter notebook's JSON (an object with its cells, or the
     worksheets of format 3), whatever the file is called: a browser that saves the notebook
-    as ``rnn_lab.ipynb.txt`` changes its name, not what it is."""
+    as ``lab.ipynb.txt`` changes its name, not what it is."""
     if not text.lstrip().startswith("{"):
         return False
     try:
@@ -80,7 +80,7 @@ def choose_notebook(
     """
     kept = [name for name in names if not is_clutter(name)]
     candidates = sorted(name for name in kept if name.lower().endswith(NOTEBOOK_SUFFIX))
-    if not candidates:  # a notebook saved under another name (``rnn_lab.ipynb.txt``)
+    if not candidates:  # a notebook saved under another name (``lab.ipynb.txt``)
         candidates = sorted(name for name in kept if _readable_notebook(read, name))
     if not candidates:
         raise InvalidSubmission(f"{where} holds no notebook (.ipynb).")

@@ -96,13 +96,13 @@ def test_nested_sequential_inside_a_functional_model_is_read_through():
 def test_a_stack_deeper_than_allowed_is_named():
     model = keras.Sequential(
         [keras.Input((500,), dtype="int32"), layers.Embedding(10_000, 100)]
-        + [layers.LSTM(100, return_sequences=True) for _ in range(3)]
+        + [layers.LSTM(100, return_sequences=True) for _ in range(2)]
         + [layers.LSTM(100), layers.Dense(1, activation="sigmoid")]
     )
     model.compile(loss="binary_crossentropy", optimizer="adam")
     with pytest.raises(
         lab_checks.CheckFailed,
-        match="stacks more than 3 LSTM layers; the exercise allows at most 3",
+        match="stacks more than 2 LSTM layers; the exercise allows at most 2",
     ):
         lab_checks.check_architecture({"model_lstm": model}, "model_lstm", "LSTM")
 

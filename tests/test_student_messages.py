@@ -66,7 +66,7 @@ def test_the_lstm_count_hint_agrees_with_the_notebook():
 def test_a_failed_model_check_shows_the_fault_and_nothing_else():
     headline, lines = public_check("q4", {"model_lstm": lstm_classifier(layers.LSTM(50))})
     assert headline == "q4: 1 public check(s) failed."
-    assert lines == ["Layer 2 (LSTM) has 50 units; the exercise needs at least 100."]
+    assert lines == ["Layer 2 (LSTM) has 50 units; the exercise needs 100 to 128."]
 
 
 def test_a_builder_that_raises_inside_keras_is_named_with_the_likely_cause():
