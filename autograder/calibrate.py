@@ -2,7 +2,8 @@
 
 Each run trains fresh copies of the reference models exactly as the hidden accuracy tests
 do (the lab's checks module's ``MEASUREMENTS``), only with another seed and always
-for the whole budget (a test stops as soon as its threshold is reached). The
+for the whole budget, scored at each of the test's looks; a run's figure is its best look,
+since a test passes as soon as a look reaches its threshold (``labkit.checks.judge``). The
 threshold for a question is a statistical lower bound of those accuracies (``RULE``), so
 the reference fails about 1 grading run in 100 or fewer; ``--validate`` measures that rate
 on fresh seeds. Results, with how they were obtained, go to ``calibration.toml`` in the

@@ -404,10 +404,16 @@ def judge(
     training; None when the accuracies recorded stop before that run would have.
 
     The rule of ``train_and_score``: the first look before the last that reaches ``enough``
-    ends training; otherwise the last look (the end of the budget) counts.
+    ends training; otherwise the last look (the end of the budget) counts. So a check passes
+    exactly when its best look reaches the threshold, and without ``enough`` (calibration) a
+    run to the end reports its best look: the figure a threshold is then set on.
     """
+    if enough is None:
+        if len(accuracies) >= len(positions):
+            return max(accuracies[: len(positions)]), positions[-1]
+        return None
     for accuracy, position in zip(accuracies[: len(positions) - 1], positions, strict=False):
-        if enough is not None and accuracy >= enough:
+        if accuracy >= enough:
             return accuracy, position
     if len(accuracies) >= len(positions):
         return accuracies[len(positions) - 1], positions[-1]
@@ -430,14 +436,15 @@ def train_and_score(
     set, so it draws the same initial weights whether or not the store was asked first; a
     reused measurement then allocates no weights (a review model holds about 13 million).
 
-    With ``enough``, it is also scored at each earlier look (``look_positions``: the end of
-    each epoch, and ``first_epoch_looks`` times in the first), and training stops as soon as
-    it reaches ``enough``: a check asks whether a fresh copy reaches its threshold within the
+    It is scored at each look (``look_positions``: the end of each epoch, and
+    ``first_epoch_looks`` times in the first). With ``enough``, training stops as soon as a
+    look reaches it: a check asks whether a fresh copy reaches its threshold within the
     budget, and one that has reached it need not train on (the reference CNN does half-way
-    through its first epoch). Thresholds are calibrated on the end of the budget alone, so
-    these earlier looks can only lower the rate at which a correct model fails. Scoring draws
-    no random number and changes no weight, so a copy trains the same whether or not it is
-    looked at.
+    through its first epoch). Without ``enough`` (calibration) it trains the whole budget and
+    reports its best look, the figure a check compares with its threshold (``judge``): a stack
+    of LSTMs may learn in its first epoch, fall back to chance in its third and recover later,
+    and the check passes it at the first. Scoring draws no random number and changes no
+    weight, so a copy trains the same whether or not it is looked at.
 
     With a ``MEASUREMENT_STORE``, the accuracies of a run of this very training (the store's
     key covers ``model``'s architecture and compile settings, from which the copy is made, and
@@ -483,14 +490,11 @@ def train_and_score(
             if last or (enough is not None and accuracies[-1] >= enough):
                 self.model.stop_training = True
 
-    if enough is not None or key is not None:
-        trainee.fit(x, y, epochs=epochs, batch_size=batch_size, verbose=0,
-                    callbacks=[ScoreAtEachLook()])  # fmt: skip
-        if key is not None:
-            store.put(key, accuracies)
-        return (*judge(accuracies, positions, enough), False)
-    trainee.fit(x, y, epochs=epochs, batch_size=batch_size, verbose=0)
-    return score(trainee), epochs, False  # the whole budget, scored once (calibration)
+    trainee.fit(x, y, epochs=epochs, batch_size=batch_size, verbose=0,
+                callbacks=[ScoreAtEachLook()])  # fmt: skip
+    if key is not None:
+        store.put(key, accuracies)
+    return (*judge(accuracies, positions, enough), False)
 
 
 class SpecBook:

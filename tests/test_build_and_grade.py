@@ -108,3 +108,20 @@ def test_build_fails_clearly_when_the_reference_misses_a_threshold(tmp_path):
     assert result.returncode == 1
     assert "The reference solution does not pass its own tests" in result.stderr
     assert "q2" in result.stderr and "needs at least 101.0%" in result.stderr
+
+
+def test_a_reference_below_chance_blames_the_labs_scoring_not_its_layers():
+    from autograder.build import below_chance
+    from autograder.config import load_config
+    from autograder.grade import TestResult
+
+    config = load_config(default_lab_folder())
+    def failed(accuracy):
+        return TestResult("q4", "q4 - 3", 0, 4, "it needs at least 95.1%.", True, "trained", accuracy)
+
+    sentence = below_chance(config, failed(0.31))
+    assert "scored 31.0%, below the 50.0% that guessing gets" in sentence
+    assert "the lab's scoring or its data is wrong, not the reference's layers" in sentence
+    assert below_chance(config, failed(0.52)) is None  # above chance: the layers may be at fault
+    untrained = TestResult("q4", "q4 - 1", 0, 1, "wrong shape", True)
+    assert below_chance(config, untrained) is None

@@ -9,7 +9,9 @@ import pytest
 from autograder.calibrate import (
     RULE,
     accuracy_questions,
+    close_calls,
     merged,
+    question_threshold,
     read_calibration,
     rederive,
     run_seeds,
@@ -141,3 +143,48 @@ def test_rederive_rewrites_thresholds_under_the_current_rule(tmp_path):
     assert read_calibration(folder / CALIBRATION_FILE)["grading.imdb"] == table
     with pytest.raises(ValueError, match="no \\[smoke.imdb\\] table"):
         rederive(load_config(folder), settings=RunSettings.of("smoke", "keras"))
+
+
+def test_a_question_is_set_on_its_weakest_design():
+    runs = {"reference": [0.95, 0.96, 0.97, 0.96], "stacked": [0.70, 0.80, 0.75, 0.78]}
+    assert question_threshold(runs, 1000) == threshold_rule(runs["stacked"], 1000)
+    assert question_threshold(runs, 1000) < min(runs["stacked"])
+
+
+def test_a_kept_question_is_rederived_on_its_recorded_designs_too():
+    reference, slow = [0.95, 0.96, 0.97, 0.96, 0.95], [0.70, 0.80, 0.75, 0.78, 0.72]
+    recorded = {
+        "thresholds": {"q4": 0.9, "q5": 0.5},
+        "accuracies": {"q4": reference, "q5": [0.5] * 5},
+        "designs": {"q4": {"stacked": slow}, "q5": {"smallest": [0.5] * 5}},
+    }
+    fresh = {
+        "thresholds": {"q5": 0.7},
+        "accuracies": {"q5": [0.75] * 5},
+        "designs": {"q5": {"smallest": [0.74] * 5}},
+    }
+    table = merged(recorded, fresh, {"q4": 1000, "q5": 1000})
+    assert table["thresholds"]["q4"] == threshold_rule(slow, 1000)  # not the reference's
+    assert table["designs"] == {"q4": {"stacked": slow}, "q5": {"smallest": [0.74] * 5}}
+
+
+def test_nested_design_tables_survive_the_calibration_file(tmp_path):
+    tables = {
+        "grading.generated": {
+            "seeds": 2,
+            "thresholds": {"q4": 0.9},
+            "accuracies": {"q4": [0.95, 0.96]},
+            "designs": {"q4": {"lstm_stacked_widest_dropout": [0.91, 0.93]}},
+            "design_validation": {"q4": {"reference": 0, "lstm_stacked_widest_dropout": 1}},
+        }
+    }
+    write_calibration(tmp_path / CALIBRATION_FILE, tables)
+    assert read_calibration(tmp_path / CALIBRATION_FILE) == tables
+
+
+def test_a_threshold_within_a_standard_error_of_a_designs_lowest_run_is_named():
+    runs = {"q4": {"reference": [0.99, 0.98], "stacked": [0.93, 0.97]}}
+    # one standard error at 0.93 on 1,000 examples is about 0.008
+    assert close_calls({"q4": 0.90}, runs, {"q4": 1000}) == []
+    (warning,) = close_calls({"q4": 0.925}, runs, {"q4": 1000})
+    assert "q4's threshold 0.925" in warning and "stacked (0.930)" in warning

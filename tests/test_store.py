@@ -110,6 +110,7 @@ def test_a_functional_models_wiring_survives_renaming():
         ([0.9], 0.8, (0.9, 1)),  # a run that stopped early decides a lower threshold
         ([0.9], 0.95, None),  # but not a higher one: train again
         ([0.9], None, None),  # nor a run to the end (calibration)
+        ([0.9, 0.5], None, (0.9, 2)),  # which reports its best look, as a check decides
         ([0.6, 0.7, 0.9], 0.8, (0.7, 2)),  # a longer record: epoch 2 is what a 2-epoch run gets
     ],
 )

@@ -97,16 +97,18 @@ QUESTIONS = {
     ),
     # On real reviews an LSTM that learns nothing scores up to 0.547 (0.526 by always answering
     # "negative"); after 2 epochs the reference's lower bound fell below that, after 3 it clears it.
-    # A stack of two LSTMs (allowed) sits near chance for an epoch or two more: 5 epochs in all.
-    # The check stops once the threshold is reached, so a model that learns fast (the
-    # reference: half-way through its first epoch) trains no longer for it.
+    # A stack of two LSTMs (allowed) may learn in its first epoch and fall back to chance later
+    # (generated reviews, seed 10005: 0.993, 0.993, 0.482 ... 0.978 over 10 epochs): the check
+    # passes it at its best look, which calibration measures (labkit.checks.judge). The check
+    # stops once the threshold is reached, so a model that learns fast (the reference: half-way
+    # through its first epoch) trains no longer for it.
     "q4": ModelQuestion(
         "model_lstm",
         imdb_model("build_lstm_model"),
         "LSTM",
         False,
         "imdb",
-        extra_epochs=3,
+        extra_epochs=1,
         calibration_designs=(slow_design("build_lstm_stacked_widest_dropout"),),
         check_seconds=11,
     ),
