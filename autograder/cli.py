@@ -42,6 +42,11 @@ def _add_corpus(parser: argparse.ArgumentParser) -> None:
         "--corpus", type=Path,
         help="folder of variant files (*.toml) and prelude.py (default: the lab's variants/)",
     )  # fmt: skip
+    parser.add_argument(
+        "--store", type=Path, metavar="FOLDER",
+        help="reuse and add to the accuracy measurements in FOLDER, such as the lab's "
+        "variants/measurements (default: train every accuracy check)",
+    )  # fmt: skip
 
 
 def lab_config(args: argparse.Namespace) -> AssignmentConfig:
@@ -72,7 +77,7 @@ def verify_main(args: argparse.Namespace) -> None:
     settings = run_settings(args, config)
     corpus = args.corpus or config.lab.variants_dir
     print(f"Grading the variant corpus in {corpus} ({settings})...", flush=True)
-    results = verify(config, corpus, settings=settings, workers=args.workers)
+    results = verify(config, corpus, settings=settings, workers=args.workers, store=args.store)
     print(table(results))
     if not all(result.as_expected for result in results):
         raise RuntimeError("some variants were graded wrongly (marked WRONG above)")

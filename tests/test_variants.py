@@ -7,6 +7,7 @@ whole corpus through `rnnlab verify-tests`, the real sandbox-then-checker path, 
 training included.
 """
 
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -19,6 +20,7 @@ from autograder.check import run_test, unreadable_answer
 from autograder.config import load_config
 from autograder.questions import answer_names, question_tests
 from autograder.settings import RunSettings
+from autograder.store import canonical_architecture, canonical_compile
 from autograder.verify import PRELUDE_FILE, load_corpus, table, verify
 
 CONFIG = load_config(RNN_LAB.folder)
@@ -82,6 +84,49 @@ def test_the_corpus_is_graded_right_and_alike_with_measurements_reused(tmp_path)
         return sorted((v.variant.question, v.variant.name, v.points, v.messages) for v in verdicts)
 
     assert outcome(reused) == outcome(trained)
+
+
+# The measurements of the corpus' trainings in the grading profile on generated reviews, made
+# by `rnnlab verify-tests --store assignments/rnn_lab/variants/measurements` (README, "What a
+# CI run proves"). Keyed by what decides a training, so a changed variant, training code or
+# package version trains again rather than reusing a stale figure.
+GRADING_MEASUREMENTS = RNN_LAB.variants_dir / "measurements"
+# Each question's calibration designs (reference/slow_designs.py), as the corpus writes them.
+CALIBRATION_VARIANTS = {
+    ("q2", "coarse_pool_most_dropout"),
+    ("q4", "stacked_widest_most_dropout"),
+    ("q5", "smallest_allowed"),
+}
+
+
+@pytest.mark.parametrize("question, name", sorted(CALIBRATION_VARIANTS))
+def test_each_calibration_design_is_in_the_corpus_as_written(question, name):
+    """The grading-profile proof covers the very designs the thresholds were calibrated on."""
+    (variant,) = [v for v in CORPUS if (v.question, v.name) == (question, name)]
+    namespace: dict = {}
+    exec(PRELUDE + variant.code, namespace)
+    written = namespace[answer_names(question, CONFIG)[0]]
+    (design,) = CONFIG.lab.questions[question].calibration_designs
+    calibrated = design()
+    assert canonical_architecture(written.to_json()) == canonical_architecture(calibrated.to_json())
+    assert canonical_compile(written.get_compile_config()) == canonical_compile(
+        calibrated.get_compile_config()
+    )
+
+
+@pytest.mark.slow
+def test_the_corpus_is_graded_right_in_the_grading_profile(tmp_path):
+    """The profile that grades, against the calibrated thresholds: every valid variant (the
+    calibration designs and every other architecture) gets full marks and every wrong one
+    loses marks with its fault named. Accuracies come from the committed measurements where
+    they still decide; whatever is not recorded trains here."""
+    assert CALIBRATION_VARIANTS <= {(v.question, v.name) for v in CORPUS if v.valid}
+    store = tmp_path / "measurements"
+    shutil.copytree(GRADING_MEASUREMENTS, store)
+    settings = RunSettings.of("grading", "generated")
+    verdicts = verify(CONFIG, settings=settings, workers=2, store=store, progress=print)
+    print(table(verdicts))
+    assert all(verdict.as_expected for verdict in verdicts), table(verdicts)
 
 
 def test_verify_tests_refuses_a_corpus_that_is_not_there(tmp_path):
