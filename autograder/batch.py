@@ -47,12 +47,12 @@ from .limits import PHASE_TIMEOUT_SECONDS, Stopped, allow_new_commands, stop_eve
 from .report import write_html_report
 from .settings import RunSettings
 from .store import STORE_DIR, MeasurementStore
+from .submission import is_clutter
 
 RESULTS_DIR = "results"
 FEEDBACK_DIR = "feedback"
 GRADEBOOK = "gradebook.csv"
 REPORT = "report.html"
-SKIPPED_PARTS = {"__MACOSX", ".ipynb_checkpoints"}
 # A folder of Gradescope's "Download submissions" export: one student's upload, graded as one
 # submission whose notebook is chosen as the Gradescope entry point chooses it.
 GRADESCOPE_FOLDER = re.compile(r"^submission_\d+$")
@@ -95,9 +95,7 @@ def collect(inputs: list[Path], out: Path) -> list[Submission]:
                 continue
             if (
                 path.is_file()
-                and not any(
-                    part.startswith(".") or part in SKIPPED_PARTS for part in relative.parts
-                )
+                and not is_clutter(relative.as_posix())
                 and not path.resolve().is_relative_to(out)
             ):
                 found.setdefault(path.resolve(), relative.as_posix())

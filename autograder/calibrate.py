@@ -280,7 +280,9 @@ def _table_lines(name: str, table: dict) -> list[str]:
     """``[name]`` with the table's values, then each inner table as ``[name.key]``, in order."""
     lines = [f"[{name}]"]
     lines += [
-        f"{key} = {_toml_value(value)}" for key, value in table.items() if not isinstance(value, dict)
+        f"{key} = {_toml_value(value)}"
+        for key, value in table.items()
+        if not isinstance(value, dict)
     ]
     for key, value in table.items():
         if isinstance(value, dict):
@@ -351,7 +353,9 @@ def calibrate(
             progress(f"  WARNING: {q}'s threshold does not separate it from chance")
     for warning in close_calls(thresholds, by_design, examples):
         progress(f"  WARNING: {warning}")
-    rounded = {q: {d: [round(a, 4) for a in runs] for d, runs in by_design[q].items()} for q in by_design}
+    rounded = {
+        q: {d: [round(a, 4) for a in runs] for d, runs in by_design[q].items()} for q in by_design
+    }
     table = {
         "data": settings.data.description(),
         "seeds": seeds,
@@ -431,8 +435,7 @@ def merged(recorded: dict, fresh: dict, examples: dict[str, int]) -> dict:
     validation = {
         key: count
         for key, count in recorded.get("validation", {}).items()
-        if key == "seeds"
-        or (key.endswith("_below") and key.removesuffix("_below") not in renewed)
+        if key == "seeds" or (key.endswith("_below") and key.removesuffix("_below") not in renewed)
     }
     for part in ("designs", "design_validation"):  # the renewed questions' come from fresh
         kept = {q: value for q, value in recorded.get(part, {}).items() if q not in renewed}

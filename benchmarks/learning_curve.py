@@ -46,7 +46,9 @@ def main() -> None:
             scores = np.asarray(model.predict(data.x_test, batch_size=100, verbose=0))
             curve.append(round(float(np.mean((scores[:, 0] > 0.5) == (data.y_test == 1))), 3))
         seconds = (time.perf_counter() - started) / args.epochs
-        print(json.dumps({"seed": seed, "accuracy_by_epoch": curve, "s_per_epoch": round(seconds, 1)}))
+        print(
+            json.dumps({"seed": seed, "accuracy_by_epoch": curve, "s_per_epoch": round(seconds, 1)})
+        )
 
 
 if __name__ == "__main__":

@@ -116,8 +116,11 @@ def test_a_reference_below_chance_blames_the_labs_scoring_not_its_layers():
     from autograder.grade import TestResult
 
     config = load_config(default_lab_folder())
+
     def failed(accuracy):
-        return TestResult("q4", "q4 - 3", 0, 4, "it needs at least 95.1%.", True, "trained", accuracy)
+        return TestResult(
+            "q4", "q4 - 3", 0, 4, "it needs at least 95.1%.", True, "trained", accuracy
+        )
 
     sentence = below_chance(config, failed(0.31))
     assert "scored 31.0%, below the 50.0% that guessing gets" in sentence
