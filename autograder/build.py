@@ -10,6 +10,7 @@ from pathlib import Path
 
 import nbformat
 
+from .calibrate import calibration_warnings
 from .config import AssignmentConfig
 from .gradescope import ZIP_NAME, write_zip
 from .lab import LIBRARY
@@ -131,6 +132,8 @@ def build(config: AssignmentConfig, settings: RunSettings) -> Path:
     """Build dist/ for ``config`` and return the Gradescope autograder zip."""
     started = time.perf_counter()
     print(f"Building {config.name}: {settings}")
+    for warning in calibration_warnings(config):
+        print(f"  WARNING: {warning}")
     master = stage_build_folder(config)
     print(f"  master notebook: {master}")
     print("  running otter assign (splits the master notebook)...")

@@ -187,6 +187,20 @@ def recorded_runs(table: dict) -> dict[str, dict[str, list[float]]]:
     }
 
 
+def calibration_warnings(config: AssignmentConfig) -> list[str]:
+    """``close_calls`` for every table of the assignment's calibration file, each prefixed
+    with its table's name (``grading.generated``): what ``rnnlab build`` warns about."""
+    warnings = []
+    for name, table in read_calibration(config.folder / CALIBRATION_FILE).items():
+        profile = name.split(".", 1)[0]
+        runs = recorded_runs(table)
+        examples = held_out_examples(config, list(runs), profile)
+        warnings += [
+            f"[{name}] {w}" for w in close_calls(table.get("thresholds", {}), runs, examples)
+        ]
+    return warnings
+
+
 def held_out_examples(
     config: AssignmentConfig, questions: list[str], profile: str
 ) -> dict[str, int]:

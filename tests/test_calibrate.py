@@ -9,6 +9,7 @@ import pytest
 from autograder.calibrate import (
     RULE,
     accuracy_questions,
+    calibration_warnings,
     close_calls,
     merged,
     question_threshold,
@@ -188,3 +189,19 @@ def test_a_threshold_within_a_standard_error_of_a_designs_lowest_run_is_named():
     assert close_calls({"q4": 0.90}, runs, {"q4": 1000}) == []
     (warning,) = close_calls({"q4": 0.925}, runs, {"q4": 1000})
     assert "q4's threshold 0.925" in warning and "stacked (0.930)" in warning
+
+
+def test_the_build_warns_of_a_recorded_close_call(tmp_path):
+    folder = tmp_path / "rnn_lab"
+    shutil.copytree(default_lab_folder(), folder, ignore=shutil.ignore_patterns("build", "dist"))
+    table = {
+        "thresholds": {"q4": 0.925},
+        "accuracies": {"q4": [0.99, 0.98]},
+        "designs": {"q4": {"lstm_stacked_widest_dropout": [0.93, 0.97]}},
+    }
+    write_calibration(folder / CALIBRATION_FILE, {"grading.generated": table})
+    (warning,) = calibration_warnings(load_config(folder))
+    assert warning.startswith("[grading.generated] q4's threshold 0.925 is within one standard")
+    table["thresholds"]["q4"] = 0.90
+    write_calibration(folder / CALIBRATION_FILE, {"grading.generated": table})
+    assert calibration_warnings(load_config(folder)) == []
