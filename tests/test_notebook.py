@@ -59,3 +59,17 @@ def test_count_checks_are_public_and_tests_name_their_specs_instead_of_carrying_
     )
     assert not any("125501" in source for source in public)
     assert not any("'layers':" in source or "'kind':" in source for source in tests)
+
+
+def test_the_notebook_states_the_lstm_checks_budget():
+    """The passes the notebook promises for q4 are the grading profile's, so a change of
+    budget cannot leave the students' text behind."""
+    import lab_support
+
+    epochs = (
+        lab_support.PROFILES["grading"].check_epochs
+        + load_config(default_lab_folder()).lab.questions["q4"].extra_epochs
+    )
+    words = {3: "three", 4: "four", 5: "five", 6: "six"}
+    config = load_config(default_lab_folder())
+    assert f"for up to {words[epochs]} passes" in render_text(config)

@@ -99,7 +99,11 @@ QUESTIONS = {
     # "negative"); after 2 epochs the reference's lower bound fell below that, after 3 it clears it.
     # A stack of two LSTMs (allowed) may learn in its first epoch and fall back to chance later
     # (generated reviews, seed 10005: 0.993, 0.993, 0.482 ... 0.978 over 10 epochs): the check
-    # passes it at its best look, which calibration measures (labkit.checks.judge). The check
+    # passes it at its best look, which calibration measures (labkit.checks.judge). Within 3
+    # epochs it still stayed near chance on 1 of 8 fresh seeds (10002: best look 0.663), so
+    # the check trains up to 5. The thresholds were calibrated at 3: the same training looked
+    # at longer has a best look never lower, so at 5 epochs the thresholds can only err toward
+    # passing and the false-fail counts only overstate (README, "Calibrating thresholds"). The check
     # stops once the threshold is reached, so a model that learns fast (the reference: half-way
     # through its first epoch) trains no longer for it.
     "q4": ModelQuestion(
@@ -108,7 +112,7 @@ QUESTIONS = {
         "LSTM",
         False,
         "imdb",
-        extra_epochs=1,
+        extra_epochs=3,
         calibration_designs=(slow_design("build_lstm_stacked_widest_dropout"),),
         check_seconds=11,
     ),
