@@ -4,9 +4,14 @@ and does it stay learned?
 Usage: RNNLAB_PROFILE=grading RNNLAB_IMDB=generated \
        python benchmarks/learning_curve.py BUILDER [--epochs 10] [--seeds 10000 10005]
 BUILDER is a function of ``reference.imdb_models`` or ``reference.slow_designs``
-(``build_lstm_stacked_widest_dropout``). Each seed trains a fresh copy as an accuracy check
-does (``lab_support.set_seeds``, the profile's reviews, batch 32) and prints one JSON line:
-its accuracy on the profile's held-out reviews after each epoch, and seconds per epoch.
+(``build_lstm_stacked_widest_dropout``). Each seed trains a fresh copy on the profile's
+reviews at batch 32 after ``lab_support.set_seeds`` and prints one JSON line: its accuracy on
+the profile's held-out reviews after each epoch, and seconds per epoch.
+
+It shows how a design learns over epochs, not a check's exact figures: a check also looks
+within the first epoch (``lab_checks.REVIEW_FIRST_EPOCH_LOOKS``, which splits that epoch's
+batches differently) and trains on one thread (``autograder.checkers.CHECKER_THREADS``), so
+the same seed here follows another path than in ``rnnlab calibrate``.
 """
 
 from __future__ import annotations
