@@ -11,8 +11,8 @@ filters and units, at the lowest learning rate allowed (Adam's default, 0.001).
 import keras
 from keras import layers
 
-from lab_support import EMBEDDING_DIM, MAX_REVIEW_LENGTH, VOCABULARY_SIZE
 from lab_specs import MAX_DROPOUT, MAX_STACK, POOLING
+from lab_support import EMBEDDING_DIM, MAX_REVIEW_LENGTH, VOCABULARY_SIZE
 
 COARSEST_POOL = POOLING["pool_size"]["max"]
 WIDEST_LSTM = 128  # lab_specs.LSTM's largest number of units
