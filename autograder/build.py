@@ -12,6 +12,7 @@ import nbformat
 
 from .calibrate import calibration_warnings
 from .config import AssignmentConfig
+from .errors import ToolkitError
 from .gradescope import ZIP_NAME, write_zip
 from .lab import LIBRARY
 from .notebook import write_master_notebook
@@ -21,7 +22,7 @@ from .store import STORE_DIR
 FAILURE_MARKER = "Some autograder tests failed"
 
 
-class BuildError(RuntimeError):
+class BuildError(ToolkitError, RuntimeError):
     """The assignment could not be built; the message says why."""
 
 

@@ -30,6 +30,7 @@ import psutil
 from .config import CALIBRATION_FILE, AssignmentConfig
 from .digest import package_versions
 from .environment import available_cores, cores_each, with_threads
+from .files import write_atomically
 from .settings import DataSource, RunSettings
 
 Z_ONE_IN_A_HUNDRED = 2.326  # one-sided 1% point of the normal distribution
@@ -285,9 +286,7 @@ def write_calibration(path: Path, tables: dict[str, dict]) -> None:
     for name, table in sorted(tables.items()):
         lines += _table_lines(name, table)
         lines.append("")
-    temporary = path.with_suffix(".tmp")
-    temporary.write_text("\n".join(lines))
-    temporary.replace(path)
+    write_atomically(path, "\n".join(lines))
 
 
 def _table_lines(name: str, table: dict) -> list[str]:

@@ -11,8 +11,9 @@ from pathlib import Path
 
 from .calibrate import VALIDATION_SEED_OFFSET
 from .config import AssignmentConfig, load_config
-from .lab import LabError
+from .errors import ToolkitError
 from .limits import DEFAULT_MEMORY_GIB
+from .results import Status
 from .settings import RunSettings
 
 
@@ -115,7 +116,8 @@ def grade_main(args: argparse.Namespace) -> None:
 
 
 def grade_class_main(args: argparse.Namespace) -> None:
-    from .batch import default_workers, grade_class
+    from .batch import grade_class
+    from .environment import default_batch_workers
 
     if not args.out:
         raise ValueError("grading a folder or several files needs -o OUT, the results folder")
@@ -127,12 +129,12 @@ def grade_class_main(args: argparse.Namespace) -> None:
         settings=run_settings(args, config),
         timeout=args.timeout,
         memory=int(args.memory * 2**30),
-        workers=args.workers or default_workers(),
+        workers=args.workers or default_batch_workers(),
         force=args.force,
         cell_timeout=args.cell_timeout,
         reuse=args.reuse,
     )
-    if any(record["status"] == "grader-error" for record in records):
+    if any(record["status"] == Status.GRADER_ERROR for record in records):
         raise RuntimeError("the grader failed on some submissions (status grader-error); rerun")
 
 
@@ -301,7 +303,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         args.run(args)
-    except (RuntimeError, FileNotFoundError, ValueError, LabError) as error:
+    except (ToolkitError, RuntimeError, FileNotFoundError, ValueError) as error:
         print(f"rnnlab {args.verb}: {error}", file=sys.stderr)
         return 1
     return 0

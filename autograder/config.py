@@ -42,6 +42,11 @@ class AssignmentConfig:
     def is_manual(self, question: str) -> bool:
         return "manual" in self.points[question]
 
+    @property
+    def auto_questions(self) -> list[str]:
+        """The questions the grader scores (every one but the written ones), in order."""
+        return [question for question in self.points if not self.is_manual(question)]
+
     def question_points(self, question: str) -> float:
         return sum(self.points[question].values())
 

@@ -33,10 +33,9 @@ from .answers import ANSWERS_FILE, MAX_FILE_BYTES, export_cell_source
 from .environment import with_system_allocator
 from .isolation import SANDBOX_UIDS, Isolation, minimal_environment
 from .limits import Outcome, supervise
+from .results import Status
 from .settings import RunSettings
 
-GRADER_ERROR = "grader-error"  # a fault of ours, never the student's: nothing was graded
-NOTEBOOK_QUIT = "notebook-quit"  # the notebook called quit() or exit(): the rest did not run
 NOTEBOOK_NAME = "submission.ipynb"
 COPY_CHUNK = 1 << 20
 GRADER_STUB = '''\
@@ -72,7 +71,7 @@ except Exception as _rnnlab_error:  # never break a student's notebook over it
 class Execution:
     """What the untrusted phase produced."""
 
-    status: str  # completed, notebook-quit, timeout, out-of-memory, kernel-died, grader-error
+    status: Status  # COMPLETED, NOTEBOOK_QUIT, TIMEOUT, OUT_OF_MEMORY, KERNEL_DIED, GRADER_ERROR
     message: str
     answers: Path | None  # a copy of the answers file, outside the sandbox
     isolation: str
@@ -183,38 +182,40 @@ def execute(
     )
 
 
-def _classify(outcome: Outcome, timeout: float, memory: int, events: CellEvents) -> tuple[str, str]:
+def _classify(
+    outcome: Outcome, timeout: float, memory: int, events: CellEvents
+) -> tuple[Status, str]:
     if outcome.limit is None and sandbox.STARTED not in outcome.stdout:
         reason = (outcome.stderr.strip().splitlines() or [f"exit status {outcome.returncode}"])[-1]
-        return GRADER_ERROR, (
+        return Status.GRADER_ERROR, (
             f"The grader could not start the notebook's sandbox ({reason[-300:]}); the notebook "
             "was not run. Rerun to grade it."
         )
     where = f" in {events.last}" if events.last else ""
     kept = " Answers set before that cell still count."
     if events.quit and outcome.limit is None and outcome.returncode == sandbox.KERNEL_DIED:
-        return NOTEBOOK_QUIT, (
+        return Status.NOTEBOOK_QUIT, (
             f"The notebook called quit() or exit() in {events.quit}, which ended its kernel; "
             "the cells after it did not run. Answers set up to that cell still count."
         )
-    if outcome.limit == "timeout":
-        return "timeout", (
+    if outcome.limit == Status.TIMEOUT:
+        return Status.TIMEOUT, (
             f"The notebook did not finish within {timeout:.0f} s and was stopped{where}.{kept}"
         )
-    if outcome.limit == "out-of-memory":
-        return "out-of-memory", (
+    if outcome.limit == Status.OUT_OF_MEMORY:
+        return Status.OUT_OF_MEMORY, (
             f"The notebook used more than {memory / 2**30:.1f} GiB and was stopped{where}.{kept}"
         )
     if outcome.returncode == sandbox.KERNEL_DIED:
-        return "kernel-died", (
+        return Status.KERNEL_DIED, (
             f"The notebook's kernel died (a crash or os._exit){where} before the end.{kept}"
         )
     if outcome.returncode != 0:
         last_line = (outcome.stderr.strip().splitlines() or ["no message"])[-1][-300:]
-        return "kernel-died", (
+        return Status.KERNEL_DIED, (
             f"The notebook's kernel stopped working{where} before the end ({last_line}).{kept}"
         )
-    return "completed", (
+    return Status.COMPLETED, (
         f"The notebook ran to the end (peak memory {outcome.peak_rss / 2**20:.0f} MiB)."
     )
 

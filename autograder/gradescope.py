@@ -22,7 +22,7 @@ from pathlib import Path
 
 from .config import AssignmentConfig, load_config
 from .digest import file_sha256
-from .grade import GradeReport, grade
+from .grade import grade
 from .labs import NOT_COPIED
 from .pins import pins, requirements_of
 from .settings import DataSource, RunSettings
@@ -33,8 +33,6 @@ TOOLKIT_PACKAGES = ("autograder", "labkit")  # what grading imports besides the 
 DISTRIBUTION = "rnnlab"
 ZIP_NAME = "gradescope_autograder.zip"
 ASSIGNMENT_DIR = "assignment"
-HIDDEN_VISIBILITY = "after_published"
-ISOLATION_TEST = "grader (isolation)"  # staff only: how the notebook was isolated
 # Each grading phase stops after 4 minutes, so that two phases end inside Gradescope's
 # recommended 10-minute limit and an endless loop still gets its results.json written.
 GRADESCOPE_PHASE_SECONDS = 240.0
@@ -183,57 +181,6 @@ def _executable(name: str) -> zipfile.ZipInfo:
     return info
 
 
-def results_json(report: GradeReport) -> dict:
-    """Gradescope's results format: one entry per test, hidden tests shown after publication;
-    an accuracy test's ``extra_data`` says whether its measurement was ``reused`` from the
-    store or ``trained``; one entry per written question, worth nothing, holding the
-    student's answer for the
-    person who grades it against the rubric; and one more, worth nothing and never shown to
-    students (``hidden``), that tells course staff how the notebook was isolated and why,
-    when that is weaker than the strongest.
-
-    Spec: https://gradescope-autograders.readthedocs.io/en/latest/specs/"""
-    tests = [
-        {
-            "name": f"{result.question} ({result.test})",
-            "score": result.points,
-            "max_score": result.max_points,
-            "visibility": HIDDEN_VISIBILITY if result.hidden else "visible",
-            "output": result.message or "Passed.",
-            **({"extra_data": {"measurement": result.measurement}} if result.measurement else {}),
-        }
-        for result in report.results
-    ]
-    tests += [
-        {
-            "name": f"{question} (written answer, graded by a person)",
-            "score": 0,
-            "max_score": 0,
-            "visibility": "visible",
-            "output": answer or "(no answer written)",
-        }
-        for question, answer in report.written.items()
-    ]
-    isolation = " ".join(
-        filter(None, [f"The notebook {report.isolation}.", report.isolation_warning])
-    )
-    tests.append(
-        {
-            "name": ISOLATION_TEST,
-            "score": 0,
-            "max_score": 0,
-            "visibility": "hidden",
-            "output": isolation,
-        }
-    )
-    return {
-        "score": sum(test["score"] for test in tests),
-        "output": f"{report.status}: {report.message}",
-        "stdout_visibility": "hidden",
-        "tests": tests,
-    }
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Grade the submission in a Gradescope tree.")
     parser.add_argument("--root", type=Path, default=Path("/autograder"))
@@ -271,7 +218,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"Not graded: {report.message}", file=sys.stderr)
             print(report.isolation_warning, file=sys.stderr)
             return 1
-        payload = results_json(report)
+        payload = report.to_gradescope()
     (results_dir / "results.json").write_text(json.dumps(payload, indent=2))
     print(payload.get("output", ""))
     return 0

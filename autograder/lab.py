@@ -41,6 +41,8 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
+from .errors import ToolkitError
+
 INTERFACE_FILE = "__init__.py"
 SHIPPED_DIR = "shipped"
 TEMPLATE_DIR = "template"
@@ -83,7 +85,7 @@ class AccuracyTask:
     data_kind: str | None = None
 
 
-class LabError(ValueError):
+class LabError(ToolkitError, ValueError):
     """A lab folder that cannot be loaded; the message says what is missing."""
 
 

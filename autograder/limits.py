@@ -14,6 +14,8 @@ from pathlib import Path
 
 import psutil
 
+from .results import Status
+
 POLL_SECONDS = 0.5
 # Per grading phase. The grading profile's notebook runs in about 30 s and its checks in about
 # 2 minutes on one core (benchmarks/grading_budget.py), so 10 minutes stops only a notebook
@@ -120,9 +122,9 @@ class Watched:
                 break
             self.peak = max(self.peak, tree_rss(watched))
             if self.peak > memory:
-                verdict = "out-of-memory"
+                verdict = Status.OUT_OF_MEMORY
             elif time.monotonic() - started > timeout:
-                verdict = "timeout"
+                verdict = Status.TIMEOUT
             if verdict:
                 self.kill()
                 break

@@ -29,6 +29,8 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 
+from .errors import ToolkitError
+
 ROOT_PACKAGE = "rnnlab"
 # The Python each recommended base image installs with setup.sh (``apt-get install python3.11``
 # on Ubuntu 22.04 gives 3.11.0rc1 from universe, which pip compares as 3.11.0; Ubuntu 24.04's
@@ -43,7 +45,7 @@ TARGET_PYTHONS = {
 MUST_PIN = {"tensorflow-cpu", "keras", "numpy", "otter-grader", "ml-dtypes", "h5py"}
 
 
-class PinError(RuntimeError):
+class PinError(ToolkitError, RuntimeError):
     """A package that decides grades cannot be pinned for a target Python."""
 
 

@@ -18,10 +18,10 @@ import jinja2
 
 from .config import AssignmentConfig
 from .isolation import Isolation
+from .results import Status
 
 BAR_WIDTH = 28
 CHART_HEIGHT = 90
-GRADED = "graded"  # the status of a submission graded normally (``batch.GRADED``)
 TOP_MESSAGES = 3  # the most common failure messages shown per test
 LINKS_SHOWN = 10  # feedback links shown per message; the rest are counted
 NO_MESSAGE = "(no message)"
@@ -223,7 +223,7 @@ def class_faults(
     """A row per auto-graded test in notebook order, over the submissions graded normally
     (none if there are none); and how many of those were saved without per-test results, so
     are left out."""
-    graded = [record for record in records if record["status"] == GRADED]
+    graded = [record for record in records if record["status"] == Status.GRADED]
     counted = [record for record in graded if "tests" in record]
     tests = [
         (question, test)
@@ -271,7 +271,7 @@ def write_html_report(
     """Render the report for ``records`` and hand it to ``write`` (an atomic writer);
     ``isolation`` is the level the notebooks ran at, its warning shown when it is degraded;
     ``feedback_dir`` is the feedback files' folder, relative to the report's."""
-    graded = [record for record in records if record["status"] == GRADED]
+    graded = [record for record in records if record["status"] == Status.GRADED]
     auto = [q for q in config.points if not config.is_manual(q)]
     charts = [histogram("total", [record["total"] for record in graded])]
     charts += [
@@ -293,6 +293,6 @@ def write_html_report(
         faults=faults,
         unrecorded=unrecorded,
         measurements=measurement_counts(records),
-        failed=[record for record in records if record["status"] != GRADED],
+        failed=[record for record in records if record["status"] != Status.GRADED],
     )
     write(path, html)

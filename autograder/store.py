@@ -21,13 +21,13 @@ import hashlib
 import json
 import os
 import shutil
-import tempfile
 from functools import cache
 from pathlib import Path
 
 import platformdirs
 
 from .digest import file_sha256, files_sha256, package_versions
+from .files import write_atomically
 
 # Models' classes, whose config "name" is a name a user picks (as layers' are).
 MODEL_CLASSES = ("Sequential", "Functional", "Model")
@@ -271,13 +271,8 @@ class MeasurementStore:
         try:
             if len(self._read(key) or []) > len(accuracies):
                 return
-            path = self._path(key)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            with tempfile.NamedTemporaryFile(
-                "w", dir=path.parent, suffix=".tmp", delete=False
-            ) as handle:
-                json.dump({"accuracies": [float(a) for a in accuracies]}, handle)
-            os.replace(handle.name, path)
+            record = {"accuracies": [float(a) for a in accuracies]}
+            write_atomically(self._path(key), json.dumps(record))
         finally:
             self._release()
 

@@ -12,18 +12,12 @@ from pathlib import Path
 import pytest
 from markupsafe import escape  # what Jinja escapes the report with
 
-from autograder.batch import (
-    GRADEBOOK,
-    Batch,
-    BatchError,
-    collect,
-    grade_class,
-    record_of,
-    run_batch,
-    write_atomically,
-)
-from autograder.grade import GradeReport
+from autograder.batch import Batch, grade_class, run_batch
+from autograder.collect import BatchError, collect
+from autograder.files import write_atomically
+from autograder.gradebook import GRADEBOOK, record_of
 from autograder.isolation import FOLDER, USER, Isolation, probe
+from autograder.results import GradeReport, Status
 from autograder.settings import RunSettings
 
 CORPUS = Path(__file__).parent / "submissions"
@@ -125,7 +119,10 @@ def fake_report(config, path, points: float) -> GradeReport:
     scores = {q: None if config.is_manual(q) else 0.0 for q in config.points}
     scores["q1a_count"] = points
     possible = {q: config.question_points(q) for q in config.points}
-    return GradeReport(path, "completed", "ran", "test", scores, possible)
+    return GradeReport(
+        submission=path, status=Status.COMPLETED, message="ran", isolation="test",
+        scores=scores, possible=possible,
+    )  # fmt: skip
 
 
 @pytest.fixture()
@@ -290,8 +287,8 @@ def test_bad_batch_arguments_are_clear_errors(small_class, tmp_path):
 
 
 def test_student_text_cannot_become_a_spreadsheet_formula(tmp_path):
-    from autograder.batch import gradebook_csv
     from autograder.config import load_config
+    from autograder.gradebook import gradebook_csv
     from autograder.labs import default_lab_folder
 
     config = load_config(default_lab_folder())

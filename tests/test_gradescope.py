@@ -11,9 +11,9 @@ import zipfile
 import nbformat
 import pytest
 
-from autograder.grade import GradeReport
 from autograder.gradescope import fetch_data_script, write_zip
 from autograder.isolation import probe
+from autograder.results import GradeReport, Status, TestResult
 from autograder.settings import DataSource
 
 VISIBILITIES = {"hidden", "after_due_date", "after_published", "visible"}
@@ -126,8 +126,10 @@ def test_a_grader_error_leaves_no_results_json_so_gradescope_shows_a_failed_run(
 
     def sandbox_fails(config, submission, **settings):
         return GradeReport(
-            submission, "grader-error", "The grader could not start the notebook's sandbox.",
-            "ran as the grader's own user", {"q1a_count": None}, {"q1a_count": 4},
+            submission=submission, status=Status.GRADER_ERROR,
+            message="The grader could not start the notebook's sandbox.",
+            isolation="ran as the grader's own user", scores={"q1a_count": None},
+            possible={"q1a_count": 4},
         )  # fmt: skip
 
     shutil.copy(
@@ -190,8 +192,6 @@ def test_each_result_carries_the_visibility_its_notebook_test_has():
     """The grading parent labels results without building the tests (no Keras there); its
     labels must be the notebook's, or a hidden test would show before publication."""
     from autograder.config import load_config
-    from autograder.grade import TestResult
-    from autograder.gradescope import results_json
     from autograder.labs import default_lab_folder
     from autograder.questions import question_tests, question_visibility
 
@@ -201,13 +201,21 @@ def test_each_result_carries_the_visibility_its_notebook_test_has():
         assert {t.name: t.hidden for t in tests} == question_visibility(question, config)
         assert set(question_visibility(question, config)) == set(points) - {"manual"}
     results = [
-        TestResult("q4", "layers", 2, 2, "", question_visibility("q4", config)["layers"]),
         TestResult(
-            "q4", "accuracy", 0, 8, "Too low.", question_visibility("q4", config)["accuracy"]
-        ),
+            question="q4",
+            test=test,
+            points=points,
+            max_points=most,
+            message=message,
+            hidden=question_visibility("q4", config)[test],
+        )
+        for test, points, most, message in [("layers", 2, 2, ""), ("accuracy", 0, 8, "Too low.")]
     ]
-    report = GradeReport(None, "completed", "ran", "test", {"q4": 2}, {"q4": 10}, results)
-    visibility = {t["name"]: t["visibility"] for t in results_json(report)["tests"]}
+    report = GradeReport(
+        submission=None, status=Status.COMPLETED, message="ran", isolation="test",
+        scores={"q4": 2}, possible={"q4": 10}, results=results,
+    )  # fmt: skip
+    visibility = {t["name"]: t["visibility"] for t in report.to_gradescope()["tests"]}
     assert visibility["q4 (layers)"] == "visible"
     assert visibility["q4 (accuracy)"] == "after_published"
     assert "- q4 (accuracy, hidden test): Too low." in report.feedback()

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from autograder.batch import Submission as BatchSubmission
-from autograder.batch import gradebook_csv, record_of
+from autograder.collect import Submission as BatchSubmission
 from autograder.grade import grade
+from autograder.gradebook import gradebook_csv, record_of
 from autograder.isolation import FOLDER, NAMESPACES, USER, Isolation, probe
 from autograder.settings import RunSettings
 

@@ -11,7 +11,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder.batch import collect, grade_class
+from autograder.batch import grade_class
+from autograder.collect import collect
 from autograder.settings import RunSettings
 from autograder.submission import (
     InvalidSubmission,
