@@ -1,4 +1,4 @@
-"""The labs that ship with the toolkit, one folder each (see ``autograder.lab``).
+"""The labs that ship with the toolkit, one folder each (see ``autograder.lab.folder``).
 
 Installed as the package ``rnnlab_assignments``; ``rnnlab labs`` lists them, and ``rnnlab
 build --lab NAME`` copies one into the working folder's ``assignments/`` before building it.

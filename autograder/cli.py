@@ -9,12 +9,12 @@ import os
 import sys
 from pathlib import Path
 
-from .calibrate import VALIDATION_SEED_OFFSET
-from .config import AssignmentConfig, load_config
-from .errors import ToolkitError
-from .limits import DEFAULT_MEMORY_GIB
-from .results import Status
-from .settings import RunSettings
+from autograder.errors import ToolkitError
+from autograder.grading.results import Status
+from autograder.grading.untrusted.limits import DEFAULT_MEMORY_GIB
+from autograder.lab.config import AssignmentConfig, load_config
+from autograder.lab.settings import RunSettings
+from autograder.quality.calibrate import VALIDATION_SEED_OFFSET
 
 
 def _add_common(parser: argparse.ArgumentParser) -> None:
@@ -52,7 +52,7 @@ def _add_corpus(parser: argparse.ArgumentParser) -> None:
 
 def lab_config(args: argparse.Namespace) -> AssignmentConfig:
     """The config of the lab ``--lab`` names (an installed lab is copied here first)."""
-    from .labs import resolve_lab
+    from autograder.lab.find import resolve_lab
 
     return load_config(resolve_lab(args.lab))
 
@@ -63,7 +63,7 @@ def run_settings(args: argparse.Namespace, config: AssignmentConfig) -> RunSetti
 
 
 def build_main(args: argparse.Namespace) -> None:
-    from .build import build
+    from autograder.build.assign import build
 
     config = lab_config(args)
     build(config, run_settings(args, config))
@@ -72,7 +72,7 @@ def build_main(args: argparse.Namespace) -> None:
 
 
 def verify_main(args: argparse.Namespace) -> None:
-    from .verify import table, verify
+    from autograder.quality.verify import table, verify
 
     config = lab_config(args)
     settings = run_settings(args, config)
@@ -90,8 +90,8 @@ def grade_main(args: argparse.Namespace) -> None:
     if args.out or not single:
         grade_class_main(args)
         return
-    from .grade import check_submission_path, grade
-    from .store import user_store
+    from autograder.grading.grade import check_submission_path, grade
+    from autograder.grading.trusted.store import user_store
 
     config = lab_config(args)
     submission = args.submissions[0]
@@ -116,8 +116,8 @@ def grade_main(args: argparse.Namespace) -> None:
 
 
 def grade_class_main(args: argparse.Namespace) -> None:
-    from .batch import grade_class
-    from .environment import default_batch_workers
+    from autograder.cohort.run import grade_class
+    from autograder.environment import default_batch_workers
 
     if not args.out:
         raise ValueError("grading a folder or several files needs -o OUT, the results folder")
@@ -139,7 +139,7 @@ def grade_class_main(args: argparse.Namespace) -> None:
 
 
 def calibrate_main(args: argparse.Namespace) -> None:
-    from .calibrate import calibrate, default_workers, rederive
+    from autograder.quality.calibrate import calibrate, default_workers, rederive
 
     config = lab_config(args)
     if args.rederive:
@@ -159,7 +159,7 @@ def calibrate_main(args: argparse.Namespace) -> None:
 
 def labs_main(args: argparse.Namespace) -> None:
     """List the labs ``--lab`` can name."""
-    from .labs import available_labs, default_lab
+    from autograder.lab.find import available_labs, default_lab
 
     for name, (folder, where) in available_labs().items():
         mark = " (default)" if name == default_lab() else ""
@@ -169,7 +169,7 @@ def labs_main(args: argparse.Namespace) -> None:
 def new_lab_main(args: argparse.Namespace) -> None:
     """Start a lab from a copy of another (the installed labs' starting point unless
     ``--from`` says)."""
-    from .labs import new_lab
+    from autograder.lab.find import new_lab
 
     folder = new_lab(args.name, args.source)
     print(

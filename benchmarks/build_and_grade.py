@@ -20,10 +20,10 @@ from pathlib import Path
 
 import psutil
 
-from autograder.config import load_config
-from autograder.labs import default_lab_folder
+from autograder.lab.config import load_config
+from autograder.lab.find import default_lab_folder
 
-CHECKER_START = "import autograder.check, keras"  # what a checker imports before its checks
+CHECKER_START = "import autograder.grading.trusted.check, keras"  # what a checker imports before its checks
 
 
 @contextlib.contextmanager
@@ -48,8 +48,8 @@ def timed(command: list[str], environment: dict[str, str] | None = None) -> floa
 # What a process of a grading run is, from its command line (the first rule that matches).
 ROLES = (
     ("ipykernel", "kernel"),
-    ("autograder.check", "checker"),
-    ("autograder.sandbox", "sandbox runner"),
+    ("autograder.grading.trusted.check", "checker"),
+    ("autograder.grading.untrusted.sandbox", "sandbox runner"),
 )
 
 

@@ -20,7 +20,7 @@ import time
 
 from build_and_grade import scratch_assignment, watched
 
-from autograder.config import load_config
+from autograder.lab.config import load_config
 
 GIB = 2**30
 REPORT_LINES = ("total", "Time:")

@@ -12,13 +12,13 @@ from pathlib import Path
 import pytest
 from markupsafe import escape  # what Jinja escapes the report with
 
-from autograder.batch import Batch, grade_class, run_batch
-from autograder.collect import BatchError, collect
+from autograder.cohort.collect import BatchError, collect
+from autograder.cohort.gradebook import GRADEBOOK, record_of
+from autograder.cohort.run import Batch, grade_class, run_batch
 from autograder.files import write_atomically
-from autograder.gradebook import GRADEBOOK, record_of
-from autograder.isolation import FOLDER, USER, Isolation, probe
-from autograder.results import GradeReport, Status
-from autograder.settings import RunSettings
+from autograder.grading.results import GradeReport, Status
+from autograder.grading.untrusted.isolation import FOLDER, USER, Isolation, probe
+from autograder.lab.settings import RunSettings
 
 CORPUS = Path(__file__).parent / "submissions"
 EXPECTED = tomllib.loads((Path(__file__).parent / "submissions.toml").read_text())
@@ -137,8 +137,8 @@ def small_class(tmp_path):
 
 
 def test_an_interrupted_run_leaves_whole_files_and_resumes(small_class, tmp_path, monkeypatch):
-    from autograder.config import load_config
-    from autograder.labs import default_lab_folder
+    from autograder.lab.config import load_config
+    from autograder.lab.find import default_lab_folder
 
     config = load_config(default_lab_folder())
     out = tmp_path / "out"
@@ -183,9 +183,9 @@ def test_a_notebook_does_not_wait_for_the_checks_of_the_one_before(
     grade's phases chained, the next notebook would wait for ann's checks, and they for it."""
     import threading
 
-    from autograder.config import load_config
-    from autograder.grade import NotebookRun
-    from autograder.labs import default_lab_folder
+    from autograder.grading.grade import NotebookRun
+    from autograder.lab.config import load_config
+    from autograder.lab.find import default_lab_folder
 
     config = load_config(default_lab_folder())
     out = tmp_path / "out"
@@ -222,9 +222,9 @@ def test_a_saved_grade_is_reused_only_while_what_decides_it_is_unchanged(
     every saved grade stale; the same settings reuse them."""
     import dataclasses
 
-    from autograder import digest
-    from autograder.config import load_config
-    from autograder.labs import default_lab_folder
+    from autograder.lab import digest
+    from autograder.lab.config import load_config
+    from autograder.lab.find import default_lab_folder
 
     config = load_config(default_lab_folder())
     out = tmp_path / "out"
@@ -287,9 +287,9 @@ def test_bad_batch_arguments_are_clear_errors(small_class, tmp_path):
 
 
 def test_student_text_cannot_become_a_spreadsheet_formula(tmp_path):
-    from autograder.config import load_config
-    from autograder.gradebook import gradebook_csv
-    from autograder.labs import default_lab_folder
+    from autograder.cohort.gradebook import gradebook_csv
+    from autograder.lab.config import load_config
+    from autograder.lab.find import default_lab_folder
 
     config = load_config(default_lab_folder())
     record = {
@@ -303,9 +303,9 @@ def test_student_text_cannot_become_a_spreadsheet_formula(tmp_path):
 def test_a_notebook_of_another_assignment_is_told_apart():
     import nbformat
 
-    from autograder.config import load_config
-    from autograder.grade import wrong_assignment
-    from autograder.labs import default_lab_folder
+    from autograder.grading.grade import wrong_assignment
+    from autograder.lab.config import load_config
+    from autograder.lab.find import default_lab_folder
 
     config = load_config(default_lab_folder())
 

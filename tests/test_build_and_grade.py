@@ -9,7 +9,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder.labs import default_lab_folder
+from autograder.lab.find import default_lab_folder
 from reference import adder_models, imdb_models
 
 pytestmark = pytest.mark.slow
@@ -111,9 +111,9 @@ def test_build_fails_clearly_when_the_reference_misses_a_threshold(tmp_path):
 
 
 def test_a_reference_below_chance_blames_the_labs_scoring_not_its_layers():
-    from autograder.build import below_chance
-    from autograder.config import load_config
-    from autograder.results import TestResult
+    from autograder.build.assign import below_chance
+    from autograder.grading.results import TestResult
+    from autograder.lab.config import load_config
 
     config = load_config(default_lab_folder())
 

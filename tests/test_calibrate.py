@@ -6,7 +6,10 @@ import statistics
 
 import pytest
 
-from autograder.calibrate import (
+from autograder.lab.config import CALIBRATION_FILE, load_config
+from autograder.lab.find import default_lab_folder
+from autograder.lab.settings import DataSource, RunSettings
+from autograder.quality.calibrate import (
     RULE,
     accuracy_questions,
     calibration_warnings,
@@ -20,9 +23,6 @@ from autograder.calibrate import (
     tolerance_factor,
     write_calibration,
 )
-from autograder.config import CALIBRATION_FILE, load_config
-from autograder.labs import default_lab_folder
-from autograder.settings import DataSource, RunSettings
 
 
 def test_threshold_is_a_lower_bound_of_the_log_odds_less_a_binomial_allowance():

@@ -8,14 +8,14 @@ import time
 import pytest
 from conftest import RNN_LAB
 
-from autograder.answers import ANSWERS_FILE, export_cell_source
-from autograder.check_phase import CheckPhase, checker_shares
-from autograder.checkers import CheckerPool
-from autograder.config import load_config
 from autograder.environment import available_cores
-from autograder.labs import default_lab_folder
-from autograder.questions import ModelQuestion
-from autograder.settings import RunSettings
+from autograder.grading.trusted.answers import ANSWERS_FILE, export_cell_source
+from autograder.grading.trusted.check_phase import CheckPhase, checker_shares
+from autograder.grading.trusted.checkers import CheckerPool
+from autograder.lab.config import load_config
+from autograder.lab.find import default_lab_folder
+from autograder.lab.questions import ModelQuestion
+from autograder.lab.settings import RunSettings
 
 QUESTIONS = RNN_LAB.questions
 
@@ -44,7 +44,7 @@ def test_one_checker_gets_everything_and_spare_checkers_get_nothing():
 
 def test_the_grading_parent_process_never_imports_keras():
     """Only the notebook and the checkers need Keras; importing it costs a grade about 3 s."""
-    code = "import sys, autograder.cli, autograder.batch; sys.exit('keras' in sys.modules)"
+    code = "import sys, autograder.cli, autograder.cohort.run; sys.exit('keras' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0
 
 

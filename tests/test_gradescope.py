@@ -11,10 +11,10 @@ import zipfile
 import nbformat
 import pytest
 
-from autograder.gradescope import fetch_data_script, write_zip
-from autograder.isolation import probe
-from autograder.results import GradeReport, Status, TestResult
-from autograder.settings import DataSource
+from autograder.gradescope.run import fetch_data_script, write_zip
+from autograder.grading.results import GradeReport, Status, TestResult
+from autograder.grading.untrusted.isolation import probe
+from autograder.lab.settings import DataSource
 
 VISIBILITIES = {"hidden", "after_due_date", "after_published", "visible"}
 
@@ -69,7 +69,7 @@ def gradescope_tree(built, tmp_path):
     assert {
         "assignment/assignment.toml",
         "assignment/__init__.py",
-        "rnnlab/autograder/gradescope.py",
+        "rnnlab/autograder/gradescope/run.py",
     } <= set(names)
     assert {"rnnlab/labkit/checks.py", "rnnlab/requirements.txt"} <= set(names)
     assert any(name.startswith("measurements/") for name in names)  # the build's, for reuse
@@ -122,7 +122,7 @@ def test_the_solution_grades_on_gradescope_without_training(built, gradescope_tr
 def test_a_grader_error_leaves_no_results_json_so_gradescope_shows_a_failed_run(
     built, gradescope_tree, monkeypatch, capsys
 ):
-    from autograder import gradescope
+    from autograder.gradescope import run as gradescope
 
     def sandbox_fails(config, submission, **settings):
         return GradeReport(
@@ -178,8 +178,8 @@ def test_a_bundled_imdb_copy_is_checked_and_readable_by_the_sandbox(built, tmp_p
 
 def test_keras_reviews_are_downloaded_at_setup_and_checked():
     import lab_support
-    from autograder.config import load_config
-    from autograder.labs import default_lab_folder
+    from autograder.lab.config import load_config
+    from autograder.lab.find import default_lab_folder
 
     config = load_config(default_lab_folder())
     script = fetch_data_script(config, DataSource.parse("keras", config.lab))
@@ -191,9 +191,9 @@ def test_keras_reviews_are_downloaded_at_setup_and_checked():
 def test_each_result_carries_the_visibility_its_notebook_test_has():
     """The grading parent labels results without building the tests (no Keras there); its
     labels must be the notebook's, or a hidden test would show before publication."""
-    from autograder.config import load_config
-    from autograder.labs import default_lab_folder
-    from autograder.questions import question_tests, question_visibility
+    from autograder.lab.config import load_config
+    from autograder.lab.find import default_lab_folder
+    from autograder.lab.questions import question_tests, question_visibility
 
     config = load_config(default_lab_folder())
     for question, points in config.points.items():

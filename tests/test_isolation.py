@@ -11,17 +11,17 @@ from pathlib import Path
 
 import pytest
 
-from autograder.collect import Submission as BatchSubmission
-from autograder.grade import grade
-from autograder.gradebook import gradebook_csv, record_of
-from autograder.isolation import FOLDER, NAMESPACES, USER, Isolation, probe
-from autograder.settings import RunSettings
+from autograder.cohort.collect import Submission as BatchSubmission
+from autograder.cohort.gradebook import gradebook_csv, record_of
+from autograder.grading.grade import grade
+from autograder.grading.untrusted.isolation import FOLDER, NAMESPACES, USER, Isolation, probe
+from autograder.lab.settings import RunSettings
 
 ROOT = os.geteuid() == 0 and sys.platform == "linux" and shutil.which("setpriv")
 PROBE = """\
 import json, sys
 from pathlib import Path
-from autograder.isolation import probe
+from autograder.grading.untrusted.isolation import probe
 found = probe(tuple(Path(path) for path in sys.argv[1:]))
 print(json.dumps({"level": found.level, "warning": found.warning()}))
 """

@@ -11,16 +11,16 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder.batch import grade_class
-from autograder.collect import collect
-from autograder.settings import RunSettings
-from autograder.submission import (
+from autograder.cohort.collect import collect
+from autograder.cohort.run import grade_class
+from autograder.grading.submission import (
     InvalidSubmission,
     choose_notebook,
     find_in_folder,
     is_clutter,
     read_submission,
 )
+from autograder.lab.settings import RunSettings
 
 CASES = Path(__file__).parent / "real_submissions"
 EXPECTED = tomllib.loads((CASES / "expected.toml").read_text())
@@ -191,7 +191,7 @@ def test_every_real_submission_keeps_its_points_in_a_batch(built, tmp_path):
 
 @pytest.mark.slow
 def test_the_gradescope_entry_point_grades_a_submission_with_macos_clutter(built, tmp_path):
-    from autograder import gradescope
+    from autograder.gradescope import run as gradescope
 
     root = tmp_path / "autograder"
     (root / "source").mkdir(parents=True)

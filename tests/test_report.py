@@ -5,15 +5,15 @@ from pathlib import Path
 
 import pytest
 
-from autograder import gradebook, report
-from autograder.collect import Submission
-from autograder.config import load_config
-from autograder.gradebook import record_of, write_feedback
-from autograder.isolation import FOLDER, Isolation
-from autograder.labs import default_lab_folder
-from autograder.questions import question_visibility
-from autograder.report import class_faults, message_key, write_html_report
-from autograder.results import GradeReport, Status, TestResult
+from autograder.cohort import gradebook, report
+from autograder.cohort.collect import Submission
+from autograder.cohort.gradebook import record_of, write_feedback
+from autograder.cohort.report import class_faults, message_key, write_html_report
+from autograder.grading.results import GradeReport, Status, TestResult
+from autograder.grading.untrusted.isolation import FOLDER, Isolation
+from autograder.lab.config import load_config
+from autograder.lab.find import default_lab_folder
+from autograder.lab.questions import question_visibility
 
 RUN = {"assignment": "rnn_lab", "profile": "smoke", "data": "generated"}
 UNITS_64 = "Layer 3 (LSTM) has 64 units; the reference has 128."

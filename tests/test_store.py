@@ -14,8 +14,8 @@ from keras import layers
 
 import lab_checks
 import labkit.checks
-from autograder.labs import default_lab_folder
-from autograder.store import MeasurementStore, NoReuse, canonical_architecture
+from autograder.grading.trusted.store import MeasurementStore, NoReuse, canonical_architecture
+from autograder.lab.find import default_lab_folder
 from reference import imdb_models
 
 IDENTITY = {"task": "imdb", "seed": 1, "data": "generated", "epochs": 2, "batch_size": 32}
@@ -280,8 +280,8 @@ def test_the_same_training_in_two_processes_measures_the_same(tmp_path):
 
 
 def test_an_unwritable_cache_grades_without_reuse(tmp_path, monkeypatch, capsys):
-    from autograder import store
-    from autograder.config import load_config
+    from autograder.grading.trusted import store
+    from autograder.lab.config import load_config
 
     blocked = tmp_path / "file"
     blocked.write_text("not a folder")

@@ -6,9 +6,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder.grade import grade
-from autograder.isolation import FOLDER, NAMESPACES, probe
-from autograder.settings import RunSettings
+from autograder.grading.grade import grade
+from autograder.grading.untrusted.isolation import FOLDER, NAMESPACES, probe
+from autograder.lab.settings import RunSettings
 
 pytestmark = pytest.mark.slow
 

@@ -15,13 +15,13 @@ from pathlib import Path
 import pytest
 from conftest import RNN_LAB
 
-from autograder.answers import export_cell_source, read_answers
-from autograder.check import run_test, unreadable_answer
-from autograder.config import load_config
-from autograder.questions import answer_names, question_tests
-from autograder.settings import RunSettings
-from autograder.store import canonical_architecture, canonical_compile
-from autograder.verify import PRELUDE_FILE, load_corpus, table, verify
+from autograder.grading.trusted.answers import export_cell_source, read_answers
+from autograder.grading.trusted.check import run_test, unreadable_answer
+from autograder.grading.trusted.store import canonical_architecture, canonical_compile
+from autograder.lab.config import load_config
+from autograder.lab.questions import answer_names, question_tests
+from autograder.lab.settings import RunSettings
+from autograder.quality.verify import PRELUDE_FILE, load_corpus, table, verify
 
 CONFIG = load_config(RNN_LAB.folder)
 CORPUS = load_corpus(RNN_LAB.variants_dir)

@@ -5,8 +5,8 @@ from pathlib import Path
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from autograder.results import GradeReport, Status
-from autograder.written import BEGIN, END, PROMPT, written_answers
+from autograder.grading.results import GradeReport, Status
+from autograder.grading.written import BEGIN, END, PROMPT, written_answers
 
 QUESTIONS = ["q1a_why", "q5_compare"]
 

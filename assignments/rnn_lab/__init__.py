@@ -1,12 +1,12 @@
 """The recurrent-networks lab: IMDB sentiment with five models, then an LSTM that learns to add.
 
-This file is the lab's interface to the toolkit (``autograder.lab``): its questions, the
+This file is the lab's interface to the toolkit (``autograder.lab.folder``): its questions, the
 shipped modules, its data sources and accuracy tasks.
 """
 
 import lab_support
-from autograder.lab import AccuracyTask, DataOptions, Download
-from autograder.questions import (
+from autograder.lab.folder import AccuracyTask, DataOptions, Download
+from autograder.lab.questions import (
     CountQuestion,
     DemoQuestion,
     ManualQuestion,

@@ -49,7 +49,7 @@ import_keras_quietly()
 
 PROFILE_ENV = "RNNLAB_PROFILE"
 IMDB_SOURCE_ENV = "RNNLAB_IMDB"
-DATA_ENV = IMDB_SOURCE_ENV  # the name the toolkit reads (autograder.lab)
+DATA_ENV = IMDB_SOURCE_ENV  # the name the toolkit reads (autograder.lab.folder)
 DEFAULT_IMDB_SOURCE = "keras"
 GENERATED_SOURCE = "generated"
 GENERATED_LONG_SOURCE = "generated-long"
