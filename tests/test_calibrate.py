@@ -9,19 +9,19 @@ import pytest
 from autograder.lab.config import CALIBRATION_FILE, load_config
 from autograder.lab.find import default_lab_folder
 from autograder.lab.settings import DataSource, RunSettings
-from autograder.quality.calibrate import (
-    RULE,
-    accuracy_questions,
+from autograder.quality.calibrate import accuracy_questions, rederive, run_seeds
+from autograder.quality.calibration_table import (
     calibration_warnings,
-    close_calls,
     merged,
-    question_threshold,
     read_calibration,
-    rederive,
-    run_seeds,
+    write_calibration,
+)
+from autograder.quality.threshold import (
+    RULE,
+    close_calls,
+    question_threshold,
     threshold_rule,
     tolerance_factor,
-    write_calibration,
 )
 
 

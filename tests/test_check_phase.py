@@ -9,9 +9,9 @@ import pytest
 from conftest import RNN_LAB
 
 from autograder.environment import available_cores
-from autograder.grading.trusted.answers import ANSWERS_FILE, export_cell_source
 from autograder.grading.trusted.check_phase import CheckPhase, checker_shares
 from autograder.grading.trusted.checkers import CheckerPool
+from autograder.grading.untrusted.export import ANSWERS_FILE, export_cell_source
 from autograder.lab.config import load_config
 from autograder.lab.find import default_lab_folder
 from autograder.lab.questions import ModelQuestion

@@ -7,9 +7,9 @@ import pytest
 from conftest import RNN_LAB
 from test_check_phase import SMOKE, exported_answers
 
-from autograder.grading.trusted.answers import ANSWERS_FILE
 from autograder.grading.trusted.check_phase import CheckPhase
 from autograder.grading.trusted.checkers import CheckerPool
+from autograder.grading.untrusted.export import ANSWERS_FILE
 from autograder.grading.untrusted.limits import Outcome
 from autograder.lab.config import load_config
 from autograder.lab.find import default_lab_folder

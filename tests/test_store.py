@@ -14,7 +14,8 @@ from keras import layers
 
 import lab_checks
 import labkit.checks
-from autograder.grading.trusted.store import MeasurementStore, NoReuse, canonical_architecture
+from autograder.grading.trusted.canonical import canonical_architecture
+from autograder.grading.trusted.store import MeasurementStore, NoReuse
 from autograder.lab.find import default_lab_folder
 from reference import imdb_models
 

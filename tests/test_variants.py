@@ -15,9 +15,10 @@ from pathlib import Path
 import pytest
 from conftest import RNN_LAB
 
-from autograder.grading.trusted.answers import export_cell_source, read_answers
+from autograder.grading.trusted.answers import read_answers
+from autograder.grading.trusted.canonical import canonical_architecture, canonical_compile
 from autograder.grading.trusted.check import run_test, unreadable_answer
-from autograder.grading.trusted.store import canonical_architecture, canonical_compile
+from autograder.grading.untrusted.export import export_cell_source
 from autograder.lab.config import load_config
 from autograder.lab.questions import answer_names, question_tests
 from autograder.lab.settings import RunSettings

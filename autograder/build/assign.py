@@ -17,7 +17,7 @@ from autograder.grading.trusted.store import STORE_DIR
 from autograder.lab.config import AssignmentConfig
 from autograder.lab.folder import LIBRARY
 from autograder.lab.settings import RunSettings
-from autograder.quality.calibrate import calibration_warnings
+from autograder.quality.calibration_table import calibration_warnings
 
 FAILURE_MARKER = "Some autograder tests failed"
 

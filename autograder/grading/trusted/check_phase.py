@@ -13,8 +13,8 @@ from pathlib import Path
 
 from autograder.environment import available_cores
 from autograder.grading.results import Status, TestResult
-from autograder.grading.trusted.answers import ANSWERS_FILE
 from autograder.grading.trusted.checkers import CheckerPool
+from autograder.grading.untrusted.export import ANSWERS_FILE
 from autograder.lab.config import AssignmentConfig
 from autograder.lab.questions import question_visibility
 

@@ -30,8 +30,9 @@ import nbformat
 
 from autograder.environment import with_system_allocator
 from autograder.grading.results import Status
-from autograder.grading.trusted.answers import ANSWERS_FILE, MAX_FILE_BYTES, export_cell_source
+from autograder.grading.trusted.answers import MAX_FILE_BYTES
 from autograder.grading.untrusted import sandbox
+from autograder.grading.untrusted.export import ANSWERS_FILE, export_cell_source
 from autograder.grading.untrusted.isolation import SANDBOX_UIDS, Isolation, minimal_environment
 from autograder.grading.untrusted.limits import Outcome, supervise
 from autograder.lab.settings import RunSettings
