@@ -9,12 +9,13 @@ import os
 import sys
 from pathlib import Path
 
-from autograder.errors import ToolkitError
+from autograder.errors import RunFailed, ToolkitError
+from autograder.grading.options import DEFAULT_MEMORY_GIB, GradingOptions, OptionsError
 from autograder.grading.results import Status
-from autograder.grading.untrusted.limits import DEFAULT_MEMORY_GIB
 from autograder.lab.config import AssignmentConfig, load_config
 from autograder.lab.settings import RunSettings
 from autograder.quality.calibrate import VALIDATION_SEED_OFFSET
+from labkit.profiles import ProfileError
 
 
 def _add_common(parser: argparse.ArgumentParser) -> None:
@@ -81,13 +82,39 @@ def verify_main(args: argparse.Namespace) -> None:
     results = verify(config, corpus, settings=settings, workers=args.workers, store=args.store)
     print(table(results))
     if not all(result.as_expected for result in results):
-        raise RuntimeError("some variants were graded wrongly (marked WRONG above)")
+        raise RunFailed("some variants were graded wrongly (marked WRONG above)")
+
+
+def grading_options(args: argparse.Namespace, config: AssignmentConfig) -> GradingOptions:
+    """``rnnlab grade``'s options as one value, the profile's limits where none is given."""
+    return GradingOptions.of(
+        config.lab,
+        run_settings(args, config),
+        phase_timeout=args.timeout,
+        cell_timeout=args.cell_timeout,
+        memory_gib=args.memory,
+        checkers=args.checkers,
+    )
+
+
+def refuse_mixed_options(args: argparse.Namespace, batch: bool) -> None:
+    """Refuse options that mean nothing for this kind of run, rather than ignore them."""
+    if batch and args.checkers is not None:
+        raise OptionsError(
+            "--checkers sets the checkers of one submission graded alone; a class graded "
+            "with -o runs one pool of checkers per worker: use --workers instead."
+        )
+    if not batch and (args.workers or args.force):
+        option = "--workers" if args.workers else "--force"
+        raise OptionsError(f"{option} applies to a class graded into a folder: add -o OUT.")
 
 
 def grade_main(args: argparse.Namespace) -> None:
     """One file without ``-o``: print its report. Otherwise: a batch into the ``-o`` folder."""
     single = len(args.submissions) == 1 and not args.submissions[0].is_dir()
-    if args.out or not single:
+    batch = bool(args.out) or not single
+    refuse_mixed_options(args, batch)
+    if batch:
         grade_class_main(args)
         return
     from autograder.grading.grade import check_submission_path, grade
@@ -96,23 +123,15 @@ def grade_main(args: argparse.Namespace) -> None:
     config = lab_config(args)
     submission = args.submissions[0]
     check_submission_path(submission)
-    settings = run_settings(args, config)
-    print(f"Grading {submission} ({settings})...", flush=True)
-    report = grade(
-        config,
-        submission,
-        settings=settings,
-        timeout=args.timeout,
-        memory=int(args.memory * 2**30),
-        checkers=args.checkers,
-        cell_timeout=args.cell_timeout,
-        store=user_store(config) if args.reuse else None,
-    )
+    options = grading_options(args, config)
+    print(f"Grading {submission} ({options.settings})...", flush=True)
+    store = user_store(config) if args.reuse else None
+    report = grade(config, submission, options=options, store=store)
     print(report.table())
     print(report.feedback())
     print(report.timing())
     if not report.graded:
-        raise RuntimeError("the grader failed (status grader-error); rerun to grade it")
+        raise RunFailed("the grader failed (status grader-error); rerun to grade it")
 
 
 def grade_class_main(args: argparse.Namespace) -> None:
@@ -120,22 +139,19 @@ def grade_class_main(args: argparse.Namespace) -> None:
     from autograder.environment import default_batch_workers
 
     if not args.out:
-        raise ValueError("grading a folder or several files needs -o OUT, the results folder")
+        raise OptionsError("grading a folder or several files needs -o OUT, the results folder")
     config = lab_config(args)
     records = grade_class(
         config,
         args.submissions,
         args.out,
-        settings=run_settings(args, config),
-        timeout=args.timeout,
-        memory=int(args.memory * 2**30),
+        options=grading_options(args, config),
         workers=args.workers or default_batch_workers(),
         force=args.force,
-        cell_timeout=args.cell_timeout,
         reuse=args.reuse,
     )
     if any(record["status"] == Status.GRADER_ERROR for record in records):
-        raise RuntimeError("the grader failed on some submissions (status grader-error); rerun")
+        raise RunFailed("the grader failed on some submissions (status grader-error); rerun")
 
 
 def calibrate_main(args: argparse.Namespace) -> None:
@@ -254,14 +270,14 @@ def parser() -> argparse.ArgumentParser:
         "--timeout",
         type=float,
         default=None,
-        help="seconds per phase (default: 600, or 3600 in the full profile)",
+        help="seconds per phase (default: the profile's phase_timeout_seconds, else 600)",
     )
     grade_parser.add_argument(
         "--cell-timeout",
         type=float,
         default=None,
         help="seconds per cell of a notebook; a cell past it is interrupted and the next one "
-        "runs (default: 60, 120 in the smoke profile, none in the full profile)",
+        "runs (default: the profile's cell_timeout_seconds, else none)",
     )
     grade_parser.add_argument(
         "--memory",
@@ -273,7 +289,7 @@ def parser() -> argparse.ArgumentParser:
         "--checkers",
         type=int,
         default=None,
-        help="checker processes run at once in the check phase (default: one per core)",
+        help="without -o: checker processes run at once in the check phase (default: one per core)",
     )
     grade_parser.add_argument(
         "--no-reuse", dest="reuse", action="store_false",
@@ -303,7 +319,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         args.run(args)
-    except (ToolkitError, RuntimeError, FileNotFoundError, ValueError) as error:
+    except (ToolkitError, ProfileError) as error:  # any other exception is a bug: traceback
         print(f"rnnlab {args.verb}: {error}", file=sys.stderr)
         return 1
     return 0

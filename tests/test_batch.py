@@ -16,12 +16,19 @@ from autograder.cohort.collect import BatchError, collect
 from autograder.cohort.gradebook import GRADEBOOK, record_of
 from autograder.cohort.run import Batch, grade_class, run_batch
 from autograder.files import write_atomically
+from autograder.grading.options import GradingOptions
 from autograder.grading.results import GradeReport, Status
 from autograder.grading.untrusted.isolation import FOLDER, USER, Isolation, probe
 from autograder.lab.settings import RunSettings
 
 CORPUS = Path(__file__).parent / "submissions"
 EXPECTED = tomllib.loads((Path(__file__).parent / "submissions.toml").read_text())
+
+
+def smoke_options(config) -> GradingOptions:
+    return GradingOptions.of(
+        config.lab, RunSettings.of("smoke", "generated"), phase_timeout=60, memory_gib=1
+    )
 
 
 def gradebook(out: Path) -> dict[str, dict]:
@@ -70,8 +77,12 @@ def test_every_faulty_submission_gets_its_row_and_the_others_are_graded(built, t
     out = tmp_path / "out"
     lines = []
     records = grade_class(
-        built, [corpus], out, settings=RunSettings.of("smoke", "generated"), timeout=60,
-        memory=2 * 2**30, workers=2, progress=lines.append, cell_timeout=20,
+        built, [corpus], out,
+        options=GradingOptions.of(
+            built.lab, RunSettings.of("smoke", "generated"), phase_timeout=60, memory_gib=2,
+            cell_timeout=20,
+        ),
+        workers=2, progress=lines.append,
     )  # fmt: skip
     assert_rows(out, expected)
     for record in records:  # what is saved for a resumed run is what the gradebook says
@@ -154,8 +165,9 @@ def test_an_interrupted_run_leaves_whole_files_and_resumes(small_class, tmp_path
     def run(force=False):
         graded.clear()
         batch = Batch(
-            config, out, RunSettings.of("smoke", "generated"), 60, 2**30, [], Isolation(FOLDER)
-        )
+            config=config, out=out, options=smoke_options(config), hide=[],
+            isolation=Isolation(FOLDER),
+        )  # fmt: skip
         run_batch(batch, submissions, workers=1, force=force, progress=lambda line: None)
         return graded
 
@@ -207,7 +219,7 @@ def test_a_notebook_does_not_wait_for_the_checks_of_the_one_before(
     monkeypatch.setattr(Batch, "run_one", run_one)
     monkeypatch.setattr(Batch, "check_one", check_one)
     batch = Batch(
-        config, out, RunSettings.of("smoke", "generated"), 60, 2**30, [], Isolation(FOLDER)
+        config=config, out=out, options=smoke_options(config), hide=[], isolation=Isolation(FOLDER)
     )
     records = run_batch(batch, collect([small_class], out), workers=1, progress=lambda _: None)
     assert ran == ["ann.ipynb", "bob.ipynb", "cid.ipynb"]  # in the class' order
@@ -238,8 +250,9 @@ def test_a_saved_grade_is_reused_only_while_what_decides_it_is_unchanged(
     def run(config):
         graded.clear()
         batch = Batch(
-            config, out, RunSettings.of("smoke", "generated"), 60, 2**30, [], Isolation(FOLDER)
-        )
+            config=config, out=out, options=smoke_options(config), hide=[],
+            isolation=Isolation(FOLDER),
+        )  # fmt: skip
         run_batch(batch, submissions, workers=1, progress=lambda line: None)
         return sorted(graded)
 

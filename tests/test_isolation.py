@@ -14,6 +14,7 @@ import pytest
 from autograder.cohort.collect import Submission as BatchSubmission
 from autograder.cohort.gradebook import gradebook_csv, record_of
 from autograder.grading.grade import grade
+from autograder.grading.options import GradingOptions
 from autograder.grading.untrusted.isolation import FOLDER, NAMESPACES, USER, Isolation, probe
 from autograder.lab.settings import RunSettings
 
@@ -88,7 +89,7 @@ def test_a_sandbox_that_cannot_start_is_a_grader_error_not_a_zero(built, tmp_pat
     # notebook starts (and without root, unshare itself fails).
     solution = built.dist_dir / "autograder" / built.notebook_name
     report = grade(
-        built, solution, settings=RunSettings.of("smoke", "generated"),
+        built, solution, options=GradingOptions.of(built.lab, RunSettings.of("smoke", "generated")),
         hide=[tmp_path / "gone"], isolation=Isolation(NAMESPACES, "forced by the test"),
     )  # fmt: skip
     assert report.status == "grader-error" and not report.graded

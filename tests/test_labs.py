@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from autograder.grading.options import GradingOptions
 from autograder.lab.config import load_config
 from autograder.lab.find import available_labs, installed_labs_dir, new_lab, resolve_lab
 from autograder.lab.folder import LabError, load_lab
@@ -87,13 +88,12 @@ def test_the_digits_lab_builds_and_grades_end_to_end(tmp_path):
 
     config = load_config(resolve_lab("digits_cnn", tmp_path, announce=lambda _: None))
     settings = RunSettings.of("smoke", "sklearn", config.lab)
+    options = GradingOptions.of(config.lab, settings)
     zip_path = build(config, settings)
     assert zip_path.is_file()
-    solution = grade(
-        config, config.dist_dir / "autograder" / config.notebook_name, settings=settings
-    )
+    solution = grade(config, config.dist_dir / "autograder" / config.notebook_name, options=options)
     assert solution.auto_score == solution.auto_possible == 22
-    untouched = grade(config, config.dist_dir / "student" / config.notebook_name, settings=settings)
+    untouched = grade(config, config.dist_dir / "student" / config.notebook_name, options=options)
     assert untouched.graded and untouched.auto_score == 0
     verdicts = verify(config, settings=settings, workers=2, progress=lambda _: None)
     assert len(verdicts) >= 30 and all(v.as_expected for v in verdicts)

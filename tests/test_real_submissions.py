@@ -13,6 +13,7 @@ import pytest
 
 from autograder.cohort.collect import collect
 from autograder.cohort.run import grade_class
+from autograder.grading.options import GradingOptions
 from autograder.grading.submission import (
     InvalidSubmission,
     choose_notebook,
@@ -171,8 +172,11 @@ def test_every_real_submission_keeps_its_points_in_a_batch(built, tmp_path):
     names.append("submission_4242")
     out = tmp_path / "out"
     records = grade_class(
-        built, [corpus], out, settings=RunSettings.of("grading", "generated"), timeout=240,
-        memory=4 * 2**30, workers=2, progress=lambda line: None,
+        built, [corpus], out,
+        options=GradingOptions.of(
+            built.lab, RunSettings.of("grading", "generated"), phase_timeout=240, memory_gib=4
+        ),
+        workers=2, progress=lambda line: None,
     )  # fmt: skip
     rows = {record["file"]: record for record in records}
     assert sorted(rows) == sorted(names)

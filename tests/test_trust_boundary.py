@@ -7,6 +7,7 @@ import nbformat
 import pytest
 
 from autograder.grading.grade import grade
+from autograder.grading.options import GradingOptions
 from autograder.grading.untrusted.isolation import FOLDER, NAMESPACES, probe
 from autograder.lab.settings import RunSettings
 
@@ -103,7 +104,9 @@ def hostile(built, tmp_path: Path, name: str, cell: str) -> Path:
 
 
 def graded(built, path, timeout=900):
-    return grade(built, path, settings=RunSettings.of("smoke", "generated"), timeout=timeout)
+    settings = RunSettings.of("smoke", "generated")
+    options = GradingOptions.of(built.lab, settings, phase_timeout=timeout)
+    return grade(built, path, options=options)
 
 
 def auto_points_other_than(report, *questions):

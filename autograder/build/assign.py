@@ -13,6 +13,7 @@ import nbformat
 from autograder.build.notebook import write_master_notebook
 from autograder.errors import ToolkitError
 from autograder.gradescope.run import ZIP_NAME, write_zip
+from autograder.grading.options import GradingOptions
 from autograder.grading.trusted.store import STORE_DIR
 from autograder.lab.config import AssignmentConfig
 from autograder.lab.folder import LIBRARY
@@ -61,7 +62,9 @@ def warm_store(config: AssignmentConfig, settings: RunSettings) -> int:
 
     folder = config.dist_dir / STORE_DIR
     solution = config.dist_dir / "autograder" / config.notebook_name
-    report = grade(config, solution, settings=settings, store=folder)
+    report = grade(
+        config, solution, options=GradingOptions.of(config.lab, settings), store=folder
+    )
     lost = [
         below_chance(config, r) or f"{r.question} ({r.test}): {r.message}"
         for r in report.results

@@ -16,6 +16,7 @@ from pathlib import Path
 import jinja2
 import nbformat
 
+from autograder.errors import InputError
 from autograder.lab.config import AssignmentConfig
 from autograder.lab.questions import CountQuestion, ShapeQuestion, question_tests
 
@@ -46,7 +47,7 @@ def question_header(name: str, config: AssignmentConfig) -> str:
         tests = question_tests(name, config)
         unknown = {test.name for test in tests} ^ set(config.points[name])
         if unknown:
-            raise ValueError(
+            raise InputError(
                 f"Points for {name} in the config name tests {sorted(config.points[name])}, "
                 f"but the question has tests {[test.name for test in tests]}."
             )
@@ -98,7 +99,7 @@ def render_text(config: AssignmentConfig) -> str:
     )
     missing = set(lab.questions) ^ set(config.points)
     if missing:
-        raise ValueError(f"The config and the question list disagree on {sorted(missing)}.")
+        raise InputError(f"The config and the question list disagree on {sorted(missing)}.")
     builders = lab.builders()
     return environment.get_template(TEMPLATE_NAME).render(
         config=config,
@@ -119,7 +120,7 @@ def text_to_notebook(text: str) -> nbformat.NotebookNode:
     """Split marked-up text into notebook cells."""
     pieces = CELL_MARKER.split(text)
     if pieces[0].strip():
-        raise ValueError("The template must start with a cell marker such as '#%% [markdown]'.")
+        raise InputError("The template must start with a cell marker such as '#%% [markdown]'.")
     makers = {
         "markdown": nbformat.v4.new_markdown_cell,
         "code": nbformat.v4.new_code_cell,

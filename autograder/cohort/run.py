@@ -39,38 +39,28 @@ from autograder.grading.grade import (
     GradeError,
     NotebookRun,
     check_run,
-    check_submission_path,
-    open_submission,
     prepare_store,
-    run_notebook,
+    start,
 )
+from autograder.grading.options import GradingOptions
 from autograder.grading.results import GradeReport, Status
 from autograder.grading.trusted.checkers import CheckerPools
 from autograder.grading.trusted.store import STORE_DIR, MeasurementStore
 from autograder.grading.untrusted.isolation import Isolation, probe
-from autograder.grading.untrusted.limits import (
-    PHASE_TIMEOUT_SECONDS,
-    Stopped,
-    allow_new_commands,
-    stop_everything,
-)
+from autograder.grading.untrusted.limits import Stopped, allow_new_commands, stop_everything
 from autograder.lab.config import AssignmentConfig
 from autograder.lab.digest import file_sha256, grading_digest
-from autograder.lab.settings import RunSettings
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Batch:
     """One grading run over a class: where results go and how each submission is graded."""
 
     config: AssignmentConfig
     out: Path
-    settings: RunSettings
-    timeout: float | None  # per phase of each submission
-    memory: int  # bytes per process tree of a phase
+    options: GradingOptions  # the same for every submission
     hide: list[Path]  # folders no notebook may see: the inputs and ``out``
     isolation: Isolation  # the level notebooks run at (``isolation.probe``)
-    cell_timeout: float | None = None  # per cell of a notebook; None: the profile's
     store: Path | None = None  # accuracy measurements to reuse and add to; None: train all
 
     def __post_init__(self) -> None:
@@ -83,7 +73,7 @@ class Batch:
         (``digest.grading_digest``)."""
         return {
             "assignment": self.config.name,
-            **self.settings.record(),
+            **self.options.settings.record(),
             "grading_digest": grading_digest(self.config),
         }
 
@@ -109,20 +99,12 @@ class Batch:
         nothing to check (an invalid or wrong file, a fault of ours)."""
 
         def notebook_run() -> NotebookRun | GradeReport:
-            check_submission_path(submission.path)
-            notebook = open_submission(self.config, submission.path)
-            if isinstance(notebook, GradeReport):
-                return notebook
-            return run_notebook(
+            return start(
                 self.config,
                 submission.path,
-                notebook,
-                settings=self.settings,
-                timeout=self.phase_timeout,
-                memory=self.memory,
+                options=self.options,
                 hidden=[*hidden, *self.hide, *([self.store] if self.store else [])],
                 isolation=self.isolation,
-                cell_timeout=self.cell_timeout,
             )
 
         return self.recorded(submission, digest, notebook_run)
@@ -135,17 +117,11 @@ class Batch:
 
         def checked() -> GradeReport:
             with checkers.lend() as pool:
-                report = check_run(
-                    run, pool, timeout=self.phase_timeout, memory=self.memory, store=self.store
-                )
-                pool.warm(self.memory)  # ready for its next submission: replaced if it grew
+                report = check_run(run, pool, options=self.options, store=self.store)
+                pool.warm(self.options.memory)  # ready for its next submission: replaced if it grew
             return report
 
         return self.recorded(submission, digest, checked)
-
-    @property
-    def phase_timeout(self) -> float:
-        return self.timeout or PHASE_TIMEOUT_SECONDS[self.settings.profile]
 
     def recorded(self, submission: Submission, digest: str, step: Callable) -> NotebookRun | dict:
         """``step()``, its report made a record; whatever goes wrong becomes the recorded
@@ -193,10 +169,10 @@ def run_batch(
     counts = Counts(total=len(submissions), done=len(records))
     progress(f"Grading {len(pending)} submission(s), {workers} at a time...")
     checkers = CheckerPools(
-        batch.config, batch.settings.environment(), workers, cores_each(workers)
+        batch.config, batch.options.settings.environment(), workers, cores_each(workers)
     )
     if pending:
-        checkers.warm(batch.memory)  # while the first notebooks run
+        checkers.warm(batch.options.memory)  # while the first notebooks run
     # The notebooks run ``workers`` at a time, in the class' order, and their checks as pools
     # of checkers come free: a notebook does not wait for the checks of the one before, so a
     # submission whose checks must train a model (one nobody handed in before) is found while
@@ -261,16 +237,15 @@ def grade_class(
     inputs: list[Path],
     out: Path,
     *,
-    settings: RunSettings,
-    timeout: float | None,
-    memory: int,
+    options: GradingOptions,
     workers: int,
     force: bool = False,
     progress: Callable[[str], None] = lambda line: print(line, file=sys.stderr, flush=True),
-    cell_timeout: float | None = None,
     reuse: bool = True,
 ) -> list[dict]:
-    """Grade every submission in ``inputs`` into ``out``; notebooks see neither.
+    """Grade every submission in ``inputs`` into ``out``, ``workers`` at once; notebooks see
+    neither. ``force`` regrades submissions an earlier run saved. Raises BatchError for an
+    output that is a file or inputs that cannot be hidden from the notebooks.
 
     With ``reuse``, accuracy checks share measurements through ``out/measurements``
     (``autograder.grading.trusted.store``): an architecture trained once, by any worker, is not trained again.
@@ -279,7 +254,9 @@ def grade_class(
         raise BatchError(f"The output {out} is a file, not a folder.")
     submissions = collect(inputs, out)
     hide = [out, *(path if path.is_dir() else path.parent for path in inputs)]
-    if os.geteuid() == 0:  # the levels that hide folders need root (autograder.grading.untrusted.isolation)
+    if (
+        os.geteuid() == 0
+    ):  # the levels that hide folders need root (autograder.grading.untrusted.isolation)
         check_hideable(hide)
     out.mkdir(parents=True, exist_ok=True)
     hide = [path.resolve() for path in hide]
@@ -290,7 +267,9 @@ def grade_class(
     store = out / STORE_DIR if reuse else None
     if store is not None:
         MeasurementStore(store).adopt(config.dist_dir / STORE_DIR)  # the build's
-    batch = Batch(config, out, settings, timeout, memory, hide, isolation, cell_timeout, store)
+    batch = Batch(
+        config=config, out=out, options=options, hide=hide, isolation=isolation, store=store
+    )
     started = time.perf_counter()
     records = run_batch(batch, submissions, workers=workers, force=force, progress=progress)
     progress(closing_summary(records, time.perf_counter() - started))

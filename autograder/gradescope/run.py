@@ -21,7 +21,9 @@ from importlib import metadata
 from pathlib import Path
 
 from autograder.build.pins import pins, requirements_of
+from autograder.errors import MissingFile
 from autograder.grading.grade import grade
+from autograder.grading.options import GradingOptions
 from autograder.grading.submission import InvalidSubmission, find_in_folder
 from autograder.grading.trusted.store import STORE_DIR
 from autograder.lab.config import AssignmentConfig, load_config
@@ -169,7 +171,7 @@ def fetch_data_script(config: AssignmentConfig, data: DataSource) -> str:
     else:
         path = data.path
         if not path.is_file():
-            raise FileNotFoundError(f"No data file at {path} to put in the Gradescope zip.")
+            raise MissingFile(f"No data file at {path} to put in the Gradescope zip.")
         get, digest = GET_BUNDLED, file_sha256(path)
     script = FETCH_DATA.replace("__GET__", get).replace("__SHA256__", digest)
     return script.replace("__DATA__", file)
@@ -203,11 +205,11 @@ def main(argv: list[str] | None = None) -> int:
     results_dir.mkdir(parents=True, exist_ok=True)
     try:
         submission = find_in_folder(args.root / "submission", config.name, config.notebook_name)
+        options = GradingOptions.of(config.lab, settings, phase_timeout=args.timeout)
         report = grade(
             config,
             submission,
-            settings=settings,
-            timeout=args.timeout,
+            options=options,
             hide=[args.root / "source", results_dir],
             store=args.root / "source" / STORE_DIR,
         )

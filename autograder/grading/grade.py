@@ -19,6 +19,7 @@ from pathlib import Path
 import nbformat
 
 from autograder.errors import ToolkitError
+from autograder.grading.options import GradingOptions
 from autograder.grading.results import GradeReport, Status
 from autograder.grading.submission import (
     InvalidSubmission,
@@ -30,15 +31,9 @@ from autograder.grading.trusted.check_phase import CheckPhase, default_checkers
 from autograder.grading.trusted.checkers import CheckerPool
 from autograder.grading.untrusted.execute import Execution, execute
 from autograder.grading.untrusted.isolation import Isolation, probe
-from autograder.grading.untrusted.limits import (
-    CELL_TIMEOUT_SECONDS,
-    DEFAULT_MEMORY_GIB,
-    PHASE_TIMEOUT_SECONDS,
-)
 from autograder.grading.written import written_answers
 from autograder.lab.config import AssignmentConfig
 from autograder.lab.questions import answer_names
-from autograder.lab.settings import RunSettings
 
 SUBMISSION_SUFFIXES = (".ipynb", ".zip")
 
@@ -118,19 +113,17 @@ def run_notebook(
     submission: Path,
     notebook: nbformat.NotebookNode,
     *,
-    settings: RunSettings,
-    timeout: float,
-    memory: int,
+    options: GradingOptions,
     hidden: list[Path],
     isolation: Isolation,
-    cell_timeout: float | None = None,
 ) -> NotebookRun:
     """Phase 1: run ``notebook`` in a sandbox (``execute``) that cannot see the assignment
     folder, its own work folder or ``hidden`` (the store, the checkers' folders, the inputs),
-    for at most ``timeout`` seconds and ``memory`` bytes."""
+    within ``options``' limits."""
     names = sorted(
         {name for question in config.auto_questions for name in answer_names(question, config)}
     )
+    settings = options.settings
     work = Path(tempfile.mkdtemp(prefix="rnnlab-grade-"))
     started = time.perf_counter()
     try:
@@ -143,9 +136,9 @@ def run_notebook(
             output_dir=work,
             isolation=isolation,
             settings=settings,
-            timeout=timeout,
-            memory=memory,
-            cell_timeout=cell_timeout or CELL_TIMEOUT_SECONDS[settings.profile],
+            timeout=options.phase_timeout,
+            memory=options.memory,
+            cell_timeout=options.cell_timeout,
         )
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
@@ -154,19 +147,40 @@ def run_notebook(
     return NotebookRun(config, submission, notebook, execution, work, isolation, seconds)
 
 
+def start(
+    config: AssignmentConfig,
+    submission: Path,
+    *,
+    options: GradingOptions,
+    hidden: list[Path],
+    isolation: Isolation,
+) -> NotebookRun | GradeReport:
+    """Phase 1 for ``submission`` as a path: its notebook's run (``run_notebook``), or the
+    report of why there is nothing to run (``open_submission``). Raises GradeError for a
+    path that is no submission (``check_submission_path``)."""
+    check_submission_path(submission)
+    notebook = open_submission(config, submission)
+    if isinstance(notebook, GradeReport):
+        return notebook
+    return run_notebook(
+        config, submission, notebook, options=options, hidden=hidden, isolation=isolation
+    )
+
+
 def check_run(
-    run: NotebookRun, pool: CheckerPool, *, timeout: float, memory: int, store: Path | None
+    run: NotebookRun, pool: CheckerPool, *, options: GradingOptions, store: Path | None
 ) -> GradeReport:
     """Phase 2: check ``run``'s answers with the checkers of ``pool`` (``CheckPhase``; at most
-    ``timeout`` seconds in all, ``memory`` bytes per checker; measurements reused from and
-    added to ``store``, None: train every check); then remove its work folder."""
+    ``options.phase_timeout`` seconds in all, ``options.memory`` bytes per checker;
+    measurements reused from and added to ``store``, None: train every check); then remove
+    its work folder."""
     config, execution = run.config, run.execution
     ran = dict(status=execution.status, message=execution.message, isolation=execution.isolation)
     ran.update(seconds={"execute": run.seconds}, isolation_warning=run.isolation.warning())
     try:
         if execution.status == Status.GRADER_ERROR:  # nothing ran: no answer to check, no score
             return GradeReport.of(config, run.submission, **ran)
-        phase = CheckPhase(config, run.work, pool, timeout, memory, store)
+        phase = CheckPhase(config, run.work, pool, options.phase_timeout, options.memory, store)
         phase.start()  # any checker not yet running
         started = time.perf_counter()
         results = phase.run()
@@ -184,60 +198,46 @@ def grade(
     config: AssignmentConfig,
     submission: Path,
     *,
-    settings: RunSettings,
-    timeout: float | None = None,
-    memory: int = int(DEFAULT_MEMORY_GIB * 2**30),
+    options: GradingOptions,
     hide: list[Path] | tuple[Path, ...] = (),
-    checkers: int | None = None,
     isolation: Isolation | None = None,
-    cell_timeout: float | None = None,
     store: Path | None = None,
     pool: CheckerPool | None = None,
 ) -> GradeReport:
     """Grade ``submission``: execute it in a sandbox, then check its answers in processes that
-    never ran student code: the checkers of ``pool`` (``autograder.grading.trusted.checkers``: a class's
-    grading thread keeps them warm from one submission to the next), or else ``checkers``
-    processes (default ``default_checkers()``) started for this submission alone. Checkers
-    not yet running start while the notebook runs, so that they have imported Keras by the
-    time its answers come.
+    never ran student code: the checkers of ``pool`` (``autograder.grading.trusted.checkers``:
+    a class's grading thread keeps them warm from one submission to the next), or else
+    ``options.checkers`` processes (default ``default_checkers()``) started for this
+    submission alone. Checkers not yet running start while the notebook runs, so that they
+    have imported Keras by the time its answers come.
 
-    ``store`` is a folder of accuracy measurements (``autograder.grading.trusted.store``) the checks reuse
-    and add to, hidden from the notebook like the assignment; None trains every check.
-
-    The sandbox cannot see the assignment folder, this run's work folder or ``hide``.
-    ``timeout`` is per phase, by default the profile's ``PHASE_TIMEOUT_SECONDS``;
-    ``cell_timeout`` per cell of the notebook, by default the profile's
-    ``CELL_TIMEOUT_SECONDS`` (a cell past it is interrupted and the next one runs).
+    ``store`` is a folder of accuracy measurements (``autograder.grading.trusted.store``) the
+    checks reuse and add to, hidden from the notebook like the assignment; None trains every
+    check. The sandbox cannot see the assignment folder, this run's work folder or ``hide``.
     ``isolation`` is the level to run the notebook at, by default the strongest that starts
     here (``isolation.probe``, run once per process for the same folders). If the sandbox
-    fails to start, the status is ``grader-error`` and no score is given.
+    fails to start, the status is ``grader-error`` and no score is given. Raises GradeError
+    for a path that is no submission.
     """
     submission = Path(submission)
     check_submission_path(submission)
-    timeout = timeout or PHASE_TIMEOUT_SECONDS[settings.profile]
     notebook = open_submission(config, submission)
     if isinstance(notebook, GradeReport):
-        return notebook
+        return notebook  # nothing to run: no checker is started
     store = prepare_store(store)
     hide = [*hide, store] if store else list(hide)
     isolation = isolation or probe(tuple(Path(path).resolve() for path in [config.folder, *hide]))
     own_pool = pool is None
     if own_pool:
-        pool = CheckerPool(config, settings.environment(), checkers or default_checkers())
+        checkers = options.checkers or default_checkers()
+        pool = CheckerPool(config, options.settings.environment(), checkers)
     try:
-        pool.warm(memory)  # the checkers warm up while the notebook runs
+        pool.warm(options.memory)  # the checkers warm up while the notebook runs
         run = run_notebook(
-            config,
-            submission,
-            notebook,
-            settings=settings,
-            timeout=timeout,
-            memory=memory,
-            hidden=[pool.folder, *hide],
+            config, submission, notebook, options=options, hidden=[pool.folder, *hide],
             isolation=isolation,
-            cell_timeout=cell_timeout,
-        )
-        return check_run(run, pool, timeout=timeout, memory=memory, store=store)
+        )  # fmt: skip
+        return check_run(run, pool, options=options, store=store)
     finally:
         if own_pool:
             pool.close()

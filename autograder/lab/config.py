@@ -6,6 +6,8 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+from autograder.errors import InputError, MissingFile
+
 CONFIG_FILE = "assignment.toml"
 CALIBRATION_FILE = "calibration.toml"  # written by `rnnlab calibrate`
 
@@ -67,7 +69,7 @@ def _read_toml(path: Path) -> dict:
         try:
             return tomllib.load(handle)
         except tomllib.TOMLDecodeError as error:
-            raise ValueError(f"{path} is not valid TOML: {error}") from error
+            raise InputError(f"{path} is not valid TOML: {error}") from error
 
 
 def _merged_thresholds(configured: dict, calibration_path: Path) -> dict:
@@ -85,7 +87,7 @@ def load_config(folder: Path) -> AssignmentConfig:
     """Read ``<folder>/assignment.toml`` (and its calibration); a malformed file is a clear error."""
     path = Path(folder) / CONFIG_FILE
     if not path.is_file():
-        raise FileNotFoundError(f"No assignment config at {path}.")
+        raise MissingFile(f"No assignment config at {path}.")
     raw = _read_toml(path)
     try:
         return AssignmentConfig(
@@ -98,4 +100,4 @@ def load_config(folder: Path) -> AssignmentConfig:
             ),
         )
     except KeyError as error:
-        raise ValueError(f"{path} lacks the required key {error}.") from None
+        raise InputError(f"{path} lacks the required key {error}.") from None

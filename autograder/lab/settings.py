@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from autograder.errors import InputError
 from autograder.lab.digest import file_sha256
 
 
@@ -40,11 +41,11 @@ class DataSource:
         lab's sentence, or for a file when the lab takes none."""
         options = lab.data
         if text in options.refused:
-            raise ValueError(options.refused[text])
+            raise InputError(options.refused[text])
         if text in options.sources:
             return cls(text, options.sources[text])
         if options.file_kind is None:
-            raise ValueError(
+            raise InputError(
                 f"{text!r} is not a data source of this lab; use one of {sorted(options.sources)}."
             )
         return cls(str(Path(text).resolve()), options.file_kind, is_file=True)
@@ -80,7 +81,7 @@ class RunSettings:
         lab when None). Raises ValueError for a profile or source the lab lacks."""
         lab = lab or _default_lab()
         if profile not in lab.profiles:
-            raise ValueError(f"{profile!r} is not a profile; use one of {sorted(lab.profiles)}.")
+            raise InputError(f"{profile!r} is not a profile; use one of {sorted(lab.profiles)}.")
         support = lab.support
         return cls(profile, DataSource.parse(data, lab), (support.PROFILE_ENV, support.DATA_ENV))
 

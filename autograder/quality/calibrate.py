@@ -25,6 +25,7 @@ from pathlib import Path
 import psutil
 
 from autograder.environment import available_cores, cores_each, with_threads
+from autograder.errors import InputError, RunFailed
 from autograder.lab.config import CALIBRATION_FILE, AssignmentConfig
 from autograder.lab.settings import DataSource, RunSettings
 from autograder.quality.calibration_table import (
@@ -122,7 +123,7 @@ def run_seeds(
                     )
             stderr = process.stderr.read()
         if process.returncode != 0:
-            raise RuntimeError(f"a calibration worker failed:\n{stderr[-3000:]}")
+            raise RunFailed(f"a calibration worker failed:\n{stderr[-3000:]}")
 
     shares = [seeds[index::workers] for index in range(workers)]
     with ThreadPoolExecutor(max_workers=workers) as pool:
@@ -153,7 +154,7 @@ def calibrate(
     if only:
         unknown = sorted(set(only) - set(questions))
         if unknown:
-            raise ValueError(
+            raise InputError(
                 f"{unknown} have no accuracy check on {settings.data} data; pick from {questions}."
             )
         questions = [q for q in questions if q in only]
@@ -253,7 +254,7 @@ def rederive(config: AssignmentConfig, *, settings: RunSettings) -> dict:
     tables = read_calibration(path)
     recorded = tables.get(f"{profile}.{kind}")
     if not recorded:
-        raise ValueError(f"{path} has no [{profile}.{kind}] table to re-derive.")
+        raise InputError(f"{path} has no [{profile}.{kind}] table to re-derive.")
     fresh = {"rule": RULE, "thresholds": {}, "accuracies": {}}
     examples = held_out_examples(config, list(recorded["accuracies"]), profile)
     tables[f"{profile}.{kind}"] = merged(recorded, fresh, examples)

@@ -24,7 +24,9 @@ import nbformat
 
 from autograder.build.notebook import KERNELSPEC
 from autograder.environment import cores_each
+from autograder.errors import InputError, MissingFile
 from autograder.grading.grade import GradeReport, grade
+from autograder.grading.options import GradingOptions
 from autograder.grading.trusted.checkers import CheckerPools
 from autograder.lab.config import AssignmentConfig
 from autograder.lab.settings import RunSettings
@@ -63,7 +65,7 @@ def load_corpus(folder: Path, questions: list[str] | None = None) -> list[Varian
     folder = Path(folder)
     files = sorted(folder.glob("*.toml"))
     if not files:
-        raise FileNotFoundError(f"No variant files (*.toml) in {folder}.")
+        raise MissingFile(f"No variant files (*.toml) in {folder}.")
     variants = []
     for path in files:
         with open(path, "rb") as handle:
@@ -78,7 +80,7 @@ def load_corpus(folder: Path, questions: list[str] | None = None) -> list[Varian
                     or "code" not in entry
                     or (not valid and "fault" not in entry)
                 ):
-                    raise ValueError(f"{path}: each {key} variant needs a name, code and fault.")
+                    raise InputError(f"{path}: each {key} variant needs a name, code and fault.")
                 variants.append(
                     Variant(
                         question,
@@ -147,6 +149,7 @@ def verify(
     variants = load_corpus(corpus, questions)
     prelude = (Path(corpus) / PRELUDE_FILE).read_text()
     notebooks = corpus_notebooks(variants, prelude)
+    options = GradingOptions.of(config.lab, settings)
     checkers = CheckerPools(config, settings.environment(), workers, cores_each(workers))
     with tempfile.TemporaryDirectory(prefix="rnnlab-verify-") as scratch, checkers:
 
@@ -156,7 +159,7 @@ def verify(
             path = Path(scratch) / f"variants-{number}.ipynb"
             nbformat.write(notebook, path)
             with checkers.lend() as lent:
-                report = grade(config, path, settings=settings, store=store, pool=lent)
+                report = grade(config, path, options=options, store=store, pool=lent)
             progress(
                 f"  notebook {number}/{len(notebooks)}: {len(chosen)} variants graded in "
                 f"{time.perf_counter() - started:.0f} s ({report.status})"

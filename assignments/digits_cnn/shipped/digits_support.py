@@ -25,6 +25,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from labkit.profiles import GradingLimits
 from labkit.profiles import active_profile as _active_profile
 from labkit.profiles import (  # noqa: F401  (set_seeds: for the notebook and the checks)
     import_keras_quietly,
@@ -50,8 +51,9 @@ import_keras_quietly()
 
 
 @dataclass(frozen=True)
-class Profile:
-    """A training budget. ``None`` means "as much as the lab asks for".
+class Profile(GradingLimits):
+    """A training budget, and the limits a graded run has in it (``GradingLimits``). ``None``
+    means "as much as the lab asks for".
 
     In a grading run the notebook's own training is skipped (``notebook_epochs`` 0): the
     grade comes from fresh copies the checker trains. The checks' budget is what the

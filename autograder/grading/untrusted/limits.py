@@ -17,16 +17,6 @@ import psutil
 from autograder.grading.results import Status
 
 POLL_SECONDS = 0.5
-# Per grading phase. The grading profile's notebook runs in about 30 s and its checks in about
-# 2 minutes on one core (benchmarks/grading_budget.py), so 10 minutes stops only a notebook
-# that is stuck; the full profile trains for about half an hour.
-PHASE_TIMEOUT_SECONDS = {"grading": 600.0, "smoke": 600.0, "full": 3600.0}
-# Per cell of a submission: a cell running longer is interrupted and the notebook goes on
-# with the next one (None: no limit but the phase's). A grading run trains nothing in the
-# notebook (the checker trains its own copies), so its slowest cell, loading the data,
-# takes seconds; the full profile's cells train for many minutes.
-CELL_TIMEOUT_SECONDS = {"grading": 60.0, "smoke": 120.0, "full": None}
-DEFAULT_MEMORY_GIB = 4.0  # per grading phase, whole process tree
 STDERR_TAIL_BYTES = 8_000
 # The sandbox's runner reports on stdout: its start line first, then a line per cell.
 STDOUT_HEAD_BYTES, STDOUT_TAIL_BYTES = 2_000, 60_000
