@@ -11,7 +11,7 @@ import zipfile
 import nbformat
 import pytest
 
-from autograder.gradescope.run import fetch_data_script, write_zip
+from autograder.build.gradescope_zip import fetch_data_script, write_zip
 from autograder.grading.results import GradeReport, Status, TestResult
 from autograder.grading.untrusted.isolation import probe
 from autograder.lab.settings import DataSource

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import nbformat
 
+from autograder.build.gradescope_zip import ZIP_NAME, write_zip
 from autograder.build.notebook import write_master_notebook
 from autograder.errors import ToolkitError
-from autograder.gradescope.run import ZIP_NAME, write_zip
 from autograder.grading.options import GradingOptions
 from autograder.grading.trusted.store import STORE_DIR
 from autograder.lab.config import AssignmentConfig

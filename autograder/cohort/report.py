@@ -14,11 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
-import jinja2
-
 from autograder.grading.results import Status
 from autograder.grading.untrusted.isolation import Isolation
 from autograder.lab.config import AssignmentConfig
+from autograder.templating import render
 
 BAR_WIDTH = 28
 CHART_HEIGHT = 90
@@ -27,68 +26,6 @@ LINKS_SHOWN = 10  # feedback links shown per message; the rest are counted
 NO_MESSAGE = "(no message)"
 NO_RESULT = "No result was recorded for this test (no points given)."
 DIGITS = re.compile(r"\d+")
-
-TEMPLATE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8">
-<title>{{ title }}: grading report</title>
-<style>
-body { font-family: system-ui, sans-serif; margin: 2em; color: #222; }
-table { border-collapse: collapse; } td, th { padding: 0.2em 0.8em; border-bottom: 1px solid #ddd; text-align: left; }
-.charts { display: flex; flex-wrap: wrap; gap: 1.5em; }
-figure { margin: 0; } figcaption { font-weight: bold; }
-rect { fill: #4a7ab5; } text { font-size: 10px; }
-.warning { border-left: 4px solid #c0392b; padding-left: 0.6em; }
-td { vertical-align: top; } .faults ul { margin: 0; padding-left: 1.2em; }
-.message { white-space: pre-wrap; font-family: ui-monospace, monospace; }
-.students { font-size: 0.9em; color: #555; }
-</style></head><body>
-<h1>{{ title }}: grading report</h1>
-<p{% if isolation.degraded %} class="warning"{% endif %}>Isolation: notebooks {{ isolation.description }}.
-{% if isolation.degraded %}<strong>{{ isolation.warning() }}</strong>{% endif %}</p>
-<p>{{ records|length }} submission(s):
-{% for status, count in statuses %}{{ count }} {{ status }}{% if not loop.last %}, {% endif %}{% endfor %}.
-Mean total of the graded ones: {{ "%.1f"|format(mean_total) }} of {{ possible|round(1) }}.
-{% if measurements.total %}Accuracy checks: {{ measurements.reused }} of {{ measurements.total }}
-reused a stored measurement of the same training, the others trained.{% endif %}</p>
-<h2>Score distributions</h2>
-<div class="charts">
-{% for chart in charts %}
-<figure><figcaption>{{ chart.title }}</figcaption>
-<svg width="{{ chart.width }}" height="{{ height + 30 }}" role="img" aria-label="{{ chart.title }}">
-{% for bar in chart.bars %}
-<rect x="{{ bar.x }}" y="{{ bar.y }}" width="{{ bar_width - 4 }}" height="{{ bar.height }}"><title>{{ bar.count }} at {{ bar.label }}</title></rect>
-<text x="{{ bar.x }}" y="{{ height + 12 }}">{{ bar.label }}</text>
-<text x="{{ bar.x }}" y="{{ bar.y - 2 }}">{{ bar.count }}</text>
-{% endfor %}
-</svg></figure>
-{% endfor %}
-</div>
-<h2>What the class got wrong</h2>
-<p>For each test, in notebook order: how many of the submissions graded normally lost points
-on it, and the messages they were given most often. Messages that differ only in their numbers
-are counted together, and one of them is shown. Each file name opens that student's feedback.</p>
-{% if unrecorded %}<p class="warning">{{ unrecorded }} graded submission(s) were saved before
-the grader kept results per test, so they are not counted here; regrade them with --force to
-include them.</p>{% endif %}
-{% if faults %}
-<table class="faults"><tr><th>question</th><th>test</th><th>failed</th><th>most common messages</th></tr>
-{% for row in faults %}<tr><td>{{ row.question }}</td><td>{{ row.test }}{% if row.visibility %} ({{ row.visibility }}){% endif %}</td>
-<td>{{ row.failed }} of {{ row.graded }}</td>
-<td>{% if row.messages %}<ul>
-{% for message in row.messages %}<li>{{ message.count }} &times; <span class="message">{{ message.example }}</span>
-<div class="students">{% for link in message.links %}<a href="{{ link.href }}">{{ link.text }}</a>{% if not loop.last %}, {% endif %}{% endfor %}{% if message.more %} and {{ message.more }} more{% endif %}</div></li>
-{% endfor %}{% if row.other_messages %}<li>{{ row.other_count }} more, with {{ row.other_messages }} other message(s)</li>{% endif %}
-</ul>{% else %}Nobody failed it.{% endif %}</td></tr>
-{% endfor %}</table>
-{% else %}<p>No submission has been graded normally yet.</p>{% endif %}
-<h2>Submissions not graded normally</h2>
-{% if failed %}
-<table><tr><th>file</th><th>student</th><th>status</th><th>reason</th></tr>
-{% for record in failed %}<tr><td>{{ record.file }}</td><td>{{ record.student }}</td><td>{{ record.status }}</td><td>{{ record.reason }}</td></tr>
-{% endfor %}</table>
-{% else %}<p>None: every submission ran to the end.</p>{% endif %}
-</body></html>
-"""
 
 
 @dataclass(frozen=True)
@@ -279,8 +216,10 @@ def write_html_report(
         for q in auto
     ]
     faults, unrecorded = class_faults(config, records, feedback_dir)
-    environment = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
-    html = environment.from_string(TEMPLATE).render(
+    html = render(
+        __file__,
+        "report.html.j2",
+        html=True,
         title=config.title,
         isolation=isolation,
         records=records,
