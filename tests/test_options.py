@@ -113,10 +113,10 @@ def test_a_bug_shows_its_traceback_rather_than_a_one_line_message(tmp_path):
     """Only the toolkit's own errors (ToolkitError) become one line; a bug keeps its traceback."""
     program = (
         "import sys\n"
-        "from autograder import cli\n"
+        "from autograder.cli import main, verbs\n"
         "def broken(args): raise KeyError('a bug')\n"
-        "cli.labs_main = broken\n"
-        "sys.exit(cli.main(['labs']))\n"
+        "verbs.labs_main = broken\n"
+        "sys.exit(main(['labs']))\n"
     )
     result = subprocess.run(
         [sys.executable, "-c", program], capture_output=True, text=True, env=os.environ
