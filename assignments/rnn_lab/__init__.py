@@ -73,12 +73,17 @@ QUESTIONS = {
         "The embedding holds one vector of 100 numbers per word of the vocabulary; Flatten "
         "turns 500 such vectors into one long input for the Dense layer.",
     ),
+    # One more epoch makes the CNN fair to its slowest allowed design on real reviews: at 2
+    # epochs the coarse-pooling design (pooling 4, dropout 0.5 twice) reached 0.683 on
+    # average and its threshold fell below chance; at 3 it reaches 0.808, like the
+    # reference, and no fresh run of either fell below the threshold (calibration.toml).
     "q2": ModelQuestion(
         "model_cnn",
         imdb_model("build_cnn_model"),
         "CNN",
         False,
         "imdb",
+        extra_epochs=1,
         calibration_designs=(slow_design("build_cnn_coarse_pool_dropout"),),
         check_seconds=11,
     ),
