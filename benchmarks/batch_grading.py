@@ -5,7 +5,7 @@ Usage: python benchmarks/batch_grading.py [--solutions 4] [--untouched 4] [--cor
        [--profile grading] [--data generated]
 Builds once into a temporary copy of the assignment, makes a class folder of solution and
 untouched notebooks (and, with --corpus, the faulty files of tests/submissions), grades it
-with `rnnlab grade CLASS -o OUT`, then runs the same command again to time a resume.
+with `kerasgrade grade CLASS -o OUT`, then runs the same command again to time a resume.
 
 With ``--variants N`` the class is instead N students drawn from the variant corpus
 (the lab's variants/ folder): each answers each model question with the reference's builder (a share

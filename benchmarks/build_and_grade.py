@@ -1,4 +1,4 @@
-"""Wall time of `rnnlab build`, of grading the solution notebook, and of the checker's start-up.
+"""Wall time of `kerasgrade build`, of grading the solution notebook, and of the checker's start-up.
 
 Usage: python benchmarks/build_and_grade.py [--builds 3] [--grades 3] [--profile grading]
        [--data generated]
@@ -140,8 +140,8 @@ def main() -> None:
         grade = median_of("grade", args.grades, [*rnnlab, "grade", str(solution), *options])
     checker = median_of("checker start-up", 3, [sys.executable, "-c", CHECKER_START])
     print(f"profile {args.profile}, data {args.data}; medians")
-    print(f"rnnlab build:              {build:.0f} s")
-    print(f"rnnlab grade (solution):   {grade:.0f} s")
+    print(f"kerasgrade build:              {build:.0f} s")
+    print(f"kerasgrade grade (solution):   {grade:.0f} s")
     print(f"checker process start-up:  {checker:.1f} s")
 
 

@@ -1,4 +1,4 @@
-"""The grading budget in figures: wall time and peak memory of `rnnlab grade`, and full / grading.
+"""The grading budget in figures: wall time and peak memory of `kerasgrade grade`, and full / grading.
 
 Usage: python benchmarks/grading_budget.py [--runs 3] [--profile grading] [--data generated]
        [--sample 256] [--estimates 3]

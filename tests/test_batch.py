@@ -1,4 +1,4 @@
-"""`rnnlab grade DIR -o OUT`: a class graded in one run, faulty and hostile files included."""
+"""`kerasgrade grade DIR -o OUT`: a class graded in one run, faulty and hostile files included."""
 
 import csv
 import json

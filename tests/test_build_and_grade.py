@@ -1,4 +1,4 @@
-"""End to end: `rnnlab build` then `rnnlab grade`, as an instructor runs them (smoke profile)."""
+"""End to end: `kerasgrade build` then `kerasgrade grade`, as an instructor runs them (smoke profile)."""
 
 import shutil
 import subprocess

@@ -1,4 +1,4 @@
-"""`rnnlab calibrate`: the threshold rule, the calibration file, and the worker protocol."""
+"""`kerasgrade calibrate`: the threshold rule, the calibration file, and the worker protocol."""
 
 import math
 import shutil

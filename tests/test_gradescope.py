@@ -31,7 +31,7 @@ def unpack(archive_path, root):
 def zip_environment(root):
     """Run the zip's own code (not the installed package, nor a checkout in the working
     folder: run it from ``root``) with this interpreter."""
-    code = root / "source" / "rnnlab"
+    code = root / "source" / "kerasgrade"
     return dict(
         os.environ,
         AUTOGRADER_ROOT=str(root),
@@ -69,9 +69,9 @@ def gradescope_tree(built, tmp_path):
     assert {
         "assignment/assignment.toml",
         "assignment/__init__.py",
-        "rnnlab/autograder/gradescope/run.py",
+        "kerasgrade/autograder/gradescope/run.py",
     } <= set(names)
-    assert {"rnnlab/labkit/checks.py", "rnnlab/requirements.txt"} <= set(names)
+    assert {"kerasgrade/labkit/checks.py", "kerasgrade/requirements.txt"} <= set(names)
     assert any(name.startswith("measurements/") for name in names)  # the build's, for reuse
     return root
 
@@ -82,7 +82,7 @@ def test_the_zip_uses_its_own_code(gradescope_tree):
         [sys.executable, "-c", probe], env=zip_environment(gradescope_tree),
         cwd=gradescope_tree, capture_output=True, text=True, check=True,
     )  # fmt: skip
-    assert completed.stdout.count(str(gradescope_tree / "source" / "rnnlab")) == 2
+    assert completed.stdout.count(str(gradescope_tree / "source" / "kerasgrade")) == 2
 
 
 @pytest.mark.slow

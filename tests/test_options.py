@@ -123,3 +123,18 @@ def test_a_bug_shows_its_traceback_rather_than_a_one_line_message(tmp_path):
     )
     assert result.returncode != 0
     assert "Traceback" in result.stderr and "KeyError: 'a bug'" in result.stderr
+
+
+def test_the_old_command_name_still_works():
+    """``rnnlab`` is kept as an alias of ``kerasgrade`` for one release."""
+    bin_dir = os.path.dirname(sys.executable)
+    for name in ("kerasgrade", "rnnlab"):
+        result = subprocess.run(
+            [os.path.join(bin_dir, name), "labs"], capture_output=True, text=True
+        )
+        assert result.returncode == 0 and "rnn_lab" in result.stdout, name
+    refused = subprocess.run(
+        [os.path.join(bin_dir, "rnnlab"), "grade", "x.ipynb", "--force"],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert refused.stderr.startswith("rnnlab grade: ")  # messages use the name it was run by

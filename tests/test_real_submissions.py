@@ -1,6 +1,6 @@
 """Notebooks shaped like what students really hand in (tests/real_submissions/, each the
 solution with one ordinary change; README there): every one keeps its 84 points, through the
-batch grader, ``rnnlab grade FILE`` and the Gradescope entry point alike."""
+batch grader, ``kerasgrade grade FILE`` and the Gradescope entry point alike."""
 
 import json
 import shutil

@@ -326,3 +326,19 @@ def test_a_claim_is_dropped_when_the_check_records_nothing(tmp_path):
     first.close()  # the check stopped before it recorded anything (the job's end)
     assert second.get(key) is None  # not blocked: it claims the training itself
     second.close()
+
+
+def test_the_cache_kept_under_the_old_name_is_read_not_written(tmp_path, monkeypatch):
+    """The toolkit was called rnnlab: what its users' caches measured still counts."""
+    from autograder.grading.trusted import store
+    from autograder.lab.config import load_config
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    key = "cd" + "0" * 62
+    MeasurementStore(tmp_path / "rnnlab" / "measurements").put(key, [0.5, 0.8])
+    folder = store.user_store(load_config(default_lab_folder()))
+    assert folder == tmp_path / "kerasgrade" / "measurements"
+    assert MeasurementStore(folder).get(key) == [0.5, 0.8]
+    assert sorted(p.name for p in (tmp_path / "rnnlab" / "measurements").rglob("*.json")) == [
+        f"{key}.json"
+    ]

@@ -1,4 +1,4 @@
-"""Hostile submissions get exactly what their real answers deserve under `rnnlab grade`."""
+"""Hostile submissions get exactly what their real answers deserve under `kerasgrade grade`."""
 
 import socket
 from pathlib import Path

@@ -3,7 +3,7 @@
 Every valid variant must get full marks on its question and every wrong one must lose
 marks with feedback that names its fault. The fast test runs each variant's structure and
 count tests in-process (answers still cross the JSON boundary); the slow one grades the
-whole corpus through `rnnlab verify-tests`, the real sandbox-then-checker path, accuracy
+whole corpus through `kerasgrade verify-tests`, the real sandbox-then-checker path, accuracy
 training included.
 """
 
@@ -88,7 +88,7 @@ def test_the_corpus_is_graded_right_and_alike_with_measurements_reused(tmp_path)
 
 
 # The measurements of the corpus' trainings in the grading profile on generated reviews, made
-# by `rnnlab verify-tests --store assignments/rnn_lab/variants/measurements` (README, "What a
+# by `kerasgrade verify-tests --store assignments/rnn_lab/variants/measurements` (README, "What a
 # CI run proves"). Keyed by what decides a training, so a changed variant, training code or
 # package version trains again rather than reusing a stale figure.
 GRADING_MEASUREMENTS = RNN_LAB.variants_dir / "measurements"

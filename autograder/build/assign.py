@@ -1,4 +1,4 @@
-"""``rnnlab build``: a lab's reference + template -> master notebook -> ``otter assign`` -> dist/."""
+"""``kerasgrade build``: a lab's reference + template -> master notebook -> ``otter assign`` -> dist/."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The Gradescope autograder zip, to Gradescope's specification, built by ``rnnlab build``.
+"""The Gradescope autograder zip, to Gradescope's specification, built by ``kerasgrade build``.
 
 Gradescope unpacks the zip into ``/autograder/source``, runs ``setup.sh`` once when it builds
 the image, then for each submission runs ``run_autograder``, which calls
@@ -25,7 +25,8 @@ from autograder.lab.settings import DataSource
 from autograder.templating import render
 
 TOOLKIT_PACKAGES = ("autograder", "labkit")  # what grading imports besides the lab
-DISTRIBUTION = "rnnlab"
+DISTRIBUTION = "kerasgrade"
+TOOLKIT_DIR = "kerasgrade"  # in the zip: the toolkit's packages and requirements
 ZIP_NAME = "gradescope_autograder.zip"
 ASSIGNMENT_DIR = "assignment"
 
@@ -50,7 +51,7 @@ def write_zip(config: AssignmentConfig, destination: Path, data: DataSource) -> 
 
     ``data`` is what grading uses: a source the lab makes itself, one that setup.sh
     downloads (the lab's ``DataOptions.download``) or a local file (carried in the zip). The
-    zip holds the toolkit's packages (``rnnlab/``, installed by setup.sh) and the lab itself (without
+    zip holds the toolkit's packages (``kerasgrade/``, installed by setup.sh) and the lab itself (without
     its build output) in ``source/assignment``.
     """
     file = data_file(config, data)
@@ -64,11 +65,11 @@ def write_zip(config: AssignmentConfig, destination: Path, data: DataSource) -> 
         if data.path is not None:
             archive.write(data.path, file)
         archive.writestr(CONSTRAINTS, pins().constraints_txt())
-        archive.writestr("rnnlab/requirements.txt", "\n".join(toolkit_requirements()) + "\n")
+        archive.writestr(f"{TOOLKIT_DIR}/requirements.txt", "\n".join(toolkit_requirements()) + "\n")
         for package in TOOLKIT_PACKAGES:
             folder = Path(importlib.util.find_spec(package).origin).parent
             for path in _files(folder):
-                archive.write(path, f"rnnlab/{package}/{path.relative_to(folder)}")
+                archive.write(path, f"{TOOLKIT_DIR}/{package}/{path.relative_to(folder)}")
         for path in sorted((config.dist_dir / STORE_DIR).glob("??/*.json")):
             archive.write(path, f"{STORE_DIR}/{path.parent.name}/{path.name}")
         for path in _files(config.folder):

@@ -31,7 +31,7 @@ from packaging.utils import canonicalize_name
 
 from autograder.errors import ToolkitError
 
-ROOT_PACKAGE = "rnnlab"
+ROOT_PACKAGE = "kerasgrade"  # the distribution whose requirements are pinned
 # The Python each recommended base image installs with setup.sh (``apt-get install python3.11``
 # on Ubuntu 22.04 gives 3.11.0rc1 from universe, which pip compares as 3.11.0; Ubuntu 24.04's
 # python3 is 3.12.3; Debian 12's is 3.11.2). Read from the archives' Packages indexes.

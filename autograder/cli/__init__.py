@@ -1,4 +1,4 @@
-"""The ``rnnlab`` command: ``build`` an assignment, ``grade`` a submission, ``verify-tests``
+"""The ``kerasgrade`` command: ``build`` an assignment, ``grade`` a submission, ``verify-tests``
 that prove the tests right, ``calibrate`` accuracy thresholds; ``labs`` lists the labs and
 ``new-lab`` starts one."""
 
@@ -23,7 +23,7 @@ def option(*flags: str, **settings) -> tuple[tuple[str, ...], dict]:
 
 LAB_OPTIONS = (
     option("--lab", "--assignment", dest="lab", metavar="PATH|NAME",
-           help="the lab: its folder, or a name from `rnnlab labs` (default: the worked example)"),
+           help="the lab: its folder, or a name from `kerasgrade labs` (default: the worked example)"),
     option("--profile", default="grading",
            help="training budget for the runs that execute notebooks: one of the lab's "
            "profiles (default: %(default)s)"),
@@ -90,7 +90,7 @@ NEW_LAB_OPTIONS = (
     option("--from", dest="source", metavar="PATH|NAME",
            help="the lab to copy (default: the installed labs' starting point)"),
 )  # fmt: skip
-# verb -> (help, what runs it, its arguments), in the order ``rnnlab --help`` lists them.
+# verb -> (help, what runs it, its arguments), in the order ``kerasgrade --help`` lists them.
 VERBS = {
     "build": ("build the student notebook and the autograder", "build_main",
               BUILD_OPTIONS + CORPUS_OPTIONS + LAB_OPTIONS),
@@ -106,9 +106,15 @@ VERBS = {
 }  # fmt: skip
 
 
+def program_name() -> str:
+    """``kerasgrade``, or ``rnnlab`` when run by its old name (an alias for one release)."""
+    name = Path(sys.argv[0]).name
+    return name if name in ("kerasgrade", "rnnlab") else "kerasgrade"
+
+
 def parser() -> argparse.ArgumentParser:
-    """The ``rnnlab`` parser: one subcommand per entry of ``VERBS``."""
-    main_parser = argparse.ArgumentParser(prog="rnnlab", description=__doc__)
+    """The ``kerasgrade`` parser: one subcommand per entry of ``VERBS``."""
+    main_parser = argparse.ArgumentParser(prog=program_name(), description=__doc__)
     subparsers = main_parser.add_subparsers(dest="verb", required=True)
     for verb, (summary, function, arguments) in VERBS.items():
         verb_parser = subparsers.add_parser(verb, help=summary)
@@ -124,6 +130,6 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args.run(args)
     except (ToolkitError, ProfileError) as error:  # any other exception is a bug: traceback
-        print(f"rnnlab {args.verb}: {error}", file=sys.stderr)
+        print(f"{program_name()} {args.verb}: {error}", file=sys.stderr)
         return 1
     return 0

@@ -1,4 +1,4 @@
-"""``python -m autograder.cli``: the ``rnnlab`` command."""
+"""``python -m autograder.cli``: the ``kerasgrade`` command."""
 
 import sys
 

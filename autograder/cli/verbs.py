@@ -1,4 +1,4 @@
-"""What each ``rnnlab`` verb does with its parsed arguments (the parser: ``autograder.cli``)."""
+"""What each ``kerasgrade`` verb does with its parsed arguments (the parser: ``autograder.cli``)."""
 
 from __future__ import annotations
 
@@ -46,7 +46,7 @@ def verify_main(args: argparse.Namespace) -> None:
 
 
 def grading_options(args: argparse.Namespace, config: AssignmentConfig) -> GradingOptions:
-    """``rnnlab grade``'s options as one value, the profile's limits where none is given."""
+    """``kerasgrade grade``'s options as one value, the profile's limits where none is given."""
     return GradingOptions.of(
         config.lab,
         run_settings(args, config),
@@ -149,5 +149,5 @@ def new_lab_main(args: argparse.Namespace) -> None:
 
     folder = new_lab(args.name, args.source)
     print(
-        f"Created the lab {args.name!r} in {folder}; build it with `rnnlab build --lab {folder}`."
+        f"Created the lab {args.name!r} in {folder}; build it with `kerasgrade build --lab {folder}`."
     )

@@ -1,4 +1,4 @@
-"""``rnnlab grade DIR_OR_FILES... -o OUT``: grade a whole class without losing a submission.
+"""``kerasgrade grade DIR_OR_FILES... -o OUT``: grade a whole class without losing a submission.
 
 Every file found gets a row in the gradebook, whatever happened to it: a notebook that
 loops, crashes its kernel or is not a notebook at all is recorded with its status and a

@@ -1,7 +1,7 @@
 """Gradescope's grading entry point, ``python -m autograder.gradescope.run``.
 
 The autograder zip (``autograder.build.gradescope_zip``) has ``run_autograder`` call this for
-each submission: the same two-phase grading as ``rnnlab grade``, writing
+each submission: the same two-phase grading as ``kerasgrade grade``, writing
 ``/autograder/results/results.json`` in Gradescope's format. Grading needs no network.
 """
 

@@ -1,4 +1,4 @@
-"""``rnnlab grade``: grade one submission in two phases with a trust boundary between them.
+"""``kerasgrade grade``: grade one submission in two phases with a trust boundary between them.
 
 1. Execute (untrusted, ``autograder.grading.untrusted.execute``): the notebook runs in a sandbox and exports
    its answers as data.

@@ -1,5 +1,5 @@
 """Which notebook a submission is: one rule for an .ipynb file, a zip (otter's export or a
-whole folder zipped) and a folder (Gradescope's ``submission/``), used by ``rnnlab grade``,
+whole folder zipped) and a folder (Gradescope's ``submission/``), used by ``kerasgrade grade``,
 the batch grader and the Gradescope entry point alike.
 
 What students hand in besides the notebook is set aside: the ``__MACOSX/`` folder and the

@@ -9,7 +9,7 @@ from pathlib import Path
 from autograder.errors import InputError, MissingFile
 
 CONFIG_FILE = "assignment.toml"
-CALIBRATION_FILE = "calibration.toml"  # written by `rnnlab calibrate`
+CALIBRATION_FILE = "calibration.toml"  # written by `kerasgrade calibrate`
 
 
 @dataclass(frozen=True)

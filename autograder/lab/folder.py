@@ -1,17 +1,17 @@
 """A lab: one folder that holds everything an assignment is built from, read through a small
-interface. The toolkit knows no lab by name; ``rnnlab labs`` lists the ones it can find.
+interface. The toolkit knows no lab by name; ``kerasgrade labs`` lists the ones it can find.
 
 A lab folder holds::
 
     assignment.toml      name, title, points per test, fallback accuracy thresholds
-    calibration.toml     thresholds measured by ``rnnlab calibrate`` (optional)
+    calibration.toml     thresholds measured by ``kerasgrade calibrate`` (optional)
     requirements.txt     what a graded notebook may import
     __init__.py          the interface: the names below
     reference/           the reference builders (``build_*() -> keras.Model``)
     template/lab.ipynb.j2  the notebook, with the helpers of ``autograder.build.notebook``
     shipped/             the modules copied beside the student's notebook (under names of the
                          lab's own, so that labs never collide); ``labkit`` ships with them
-    variants/            the variant corpus (``rnnlab verify-tests``)
+    variants/            the variant corpus (``kerasgrade verify-tests``)
 
 and its ``__init__.py`` defines:
 

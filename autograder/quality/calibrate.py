@@ -1,4 +1,4 @@
-"""``rnnlab calibrate``: accuracy thresholds from many seeded runs of the reference solution.
+"""``kerasgrade calibrate``: accuracy thresholds from many seeded runs of the reference solution.
 
 Each run trains fresh copies of the reference models exactly as the hidden accuracy tests
 do (the lab's checks module's ``MEASUREMENTS``), only with another seed and always

@@ -40,7 +40,7 @@ def _toml_value(value) -> str:
 
 def write_calibration(path: Path, tables: dict[str, dict]) -> None:
     """Write ``{"grading.<data kind>": {key: value or {key: value}}}`` as TOML, tables in order."""
-    lines = ["# Written by `rnnlab calibrate`; rerun it rather than editing by hand.", ""]
+    lines = ["# Written by `kerasgrade calibrate`; rerun it rather than editing by hand.", ""]
     for name, table in sorted(tables.items()):
         lines += _table_lines(name, table)
         lines.append("")
@@ -121,7 +121,7 @@ def merged(recorded: dict, fresh: dict, examples: dict[str, int]) -> dict:
 
 def calibration_warnings(config: AssignmentConfig) -> list[str]:
     """``close_calls`` for every table of the assignment's calibration file, each prefixed
-    with its table's name (``grading.generated``): what ``rnnlab build`` warns about."""
+    with its table's name (``grading.generated``): what ``kerasgrade build`` warns about."""
     warnings = []
     for name, table in read_calibration(config.folder / CALIBRATION_FILE).items():
         profile = name.split(".", 1)[0]

@@ -1,4 +1,4 @@
-"""``rnnlab verify-tests``: prove the tests right both ways on a corpus of variant answers.
+"""``kerasgrade verify-tests``: prove the tests right both ways on a corpus of variant answers.
 
 The corpus is a folder of TOML files, one per question, each listing ``[[valid]]`` answers
 (which must get full marks) and ``[[wrong]]`` ones (which must lose marks, with feedback

@@ -33,19 +33,31 @@ from autograder.lab.digest import file_sha256, files_sha256, package_versions
 STORE_DIR = "measurements"  # in an assignment's dist/, a batch's output and the Gradescope zip
 
 
+CACHE_NAME = "kerasgrade"
+OLD_CACHE_NAME = "rnnlab"  # the toolkit's old name: its cache is read, never written
+
+
 def default_folder() -> Path:
-    """Where ``rnnlab grade FILE`` keeps measurements: the user's cache folder."""
-    return Path(platformdirs.user_cache_dir("rnnlab")) / "measurements"
+    """Where ``kerasgrade grade FILE`` keeps measurements: the user's cache folder."""
+    return Path(platformdirs.user_cache_dir(CACHE_NAME)) / STORE_DIR
+
+
+def old_folder() -> Path:
+    """Where the toolkit kept them under its old name (``kerasgrade``)."""
+    return Path(platformdirs.user_cache_dir(OLD_CACHE_NAME)) / STORE_DIR
 
 
 def user_store(config) -> Path | None:
-    """The user's store for ``rnnlab grade FILE``, given the measurements of ``config``'s
+    """The user's store for ``kerasgrade grade FILE``, given the measurements of ``config``'s
     build (``dist/measurements``) that it lacks; None (every check trains, as with
     ``--no-reuse``) when the cache folder cannot be written."""
     folder = default_folder()
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        MeasurementStore(folder).adopt(config.dist_dir / STORE_DIR)
+        store = MeasurementStore(folder)
+        store.adopt(config.dist_dir / STORE_DIR)
+        if old_folder().is_dir():
+            store.adopt(old_folder())  # what was measured under the old name still counts
     except OSError as error:
         print(f"Not reusing measurements: cannot write {folder} ({error}).", flush=True)
         return None

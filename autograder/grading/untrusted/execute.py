@@ -89,7 +89,7 @@ def prepare_notebook(
     format (4.5, every cell with an id), whatever version it came in.
 
     Each of the submission's own cells keeps its position (1-based, markdown included) in
-    ``metadata.rnnlab.cell``, for the runner's reports of where it stopped.
+    ``metadata.kerasgrade.cell``, for the runner's reports of where it stopped.
     """
     notebook.nbformat, notebook.nbformat_minor = 4, 5
     notebook.metadata["kernelspec"] = {
@@ -100,7 +100,7 @@ def prepare_notebook(
     notebook.metadata.pop("widgets", None)
     cells = [nbformat.v4.new_code_cell(GRADER_STUB + (LIMIT_TRAINING if limit_training else ""))]
     for position, cell in enumerate(notebook.cells, start=1):
-        cell.setdefault("metadata", {})["rnnlab"] = {"cell": position}
+        cell.setdefault("metadata", {})[sandbox.CELL_KEY] = {"cell": position}
         if cell.cell_type != "code":
             cells.append(cell)
             continue

@@ -33,6 +33,9 @@ import time
 KERNEL_DIED = 3
 KERNEL_BROKE = 4
 STARTED = "rnnlab-sandbox-started"
+# The metadata key under which each code cell carries its position in the submission: set by
+# the grader (``execute``) just before the run and read back by this runner, never kept.
+CELL_KEY = "kerasgrade"
 
 
 def readable(path: str) -> bool:
@@ -84,14 +87,14 @@ class CellReporter:
 
     def on_cell_start(self, cell, cell_index: int) -> None:
         self.started = time.monotonic()
-        if position := cell.get("metadata", {}).get("rnnlab", {}).get("cell"):
+        if position := cell.get("metadata", {}).get(CELL_KEY, {}).get("cell"):
             first = next((line for line in cell.source.splitlines() if line.strip()), "")
             self.emit({"cell": position, "first": first.strip()[:80]})
 
     def on_cell_executed(self, cell, cell_index: int, execute_reply) -> None:
         """A cell interrupted at the limit ends with the kernel's KeyboardInterrupt reply."""
         seconds = time.monotonic() - self.started
-        position = cell.get("metadata", {}).get("rnnlab", {}).get("cell")
+        position = cell.get("metadata", {}).get(CELL_KEY, {}).get("cell")
         content = (execute_reply or {}).get("content", {})
         if position and any(
             isinstance(payload, dict) and payload.get("source") == "ask_exit"
