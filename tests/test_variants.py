@@ -88,7 +88,7 @@ def test_the_corpus_is_graded_right_and_alike_with_measurements_reused(tmp_path)
 
 
 # The measurements of the corpus' trainings in the grading profile on generated reviews, made
-# by `kerasgrade verify-tests --store assignments/rnn_lab/variants/measurements` (README, "What a
+# by `kerasgrade verify-tests --store assignments/rnn_lab/variants/measurements` (docs/measurement-store.md, "What a
 # CI run proves"). Keyed by what decides a training, so a changed variant, training code or
 # package version trains again rather than reusing a stale figure.
 GRADING_MEASUREMENTS = RNN_LAB.variants_dir / "measurements"

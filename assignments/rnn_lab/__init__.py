@@ -108,7 +108,7 @@ QUESTIONS = {
     # epochs it still stayed near chance on 1 of 8 fresh seeds (10002: best look 0.663), so
     # the check trains up to 5. The thresholds were calibrated at 3: the same training looked
     # at longer has a best look never lower, so at 5 epochs the thresholds can only err toward
-    # passing and the false-fail counts only overstate (README, "Calibrating thresholds"). The check
+    # passing and the false-fail counts only overstate (docs/calibration.md). The check
     # stops once the threshold is reached, so a model that learns fast (the reference: half-way
     # through its first epoch) trains no longer for it.
     "q4": ModelQuestion(

@@ -1,1 +1,1 @@
-"""The Gradescope entry point (``python -m autograder.gradescope.run.run``) that the autograder zip's ``run_autograder`` starts."""
+"""The Gradescope entry point (``python -m autograder.gradescope.run``) that the autograder zip's ``run_autograder`` starts."""

@@ -25,14 +25,14 @@ from functools import lru_cache
 
 import numpy as np
 
-from labkit.profiles import GradingLimits
-from labkit.profiles import active_profile as _active_profile
 from labkit.profiles import (  # noqa: F401  (set_seeds: for the notebook and the checks)
+    GradingLimits,
     import_keras_quietly,
     in_a_notebook,
     profiles_beside,
     set_seeds,
 )
+from labkit.profiles import active_profile as _active_profile
 
 IMAGE_SHAPE = (8, 8, 1)  # rows, columns, channels (one grey channel)
 CLASSES = 10  # the digits 0..9

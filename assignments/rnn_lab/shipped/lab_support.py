@@ -28,14 +28,14 @@ from pathlib import Path
 
 import numpy as np
 
-from labkit.profiles import GradingLimits
-from labkit.profiles import active_profile as _active_profile
 from labkit.profiles import (  # noqa: F401  (set_seeds: for the notebook and the checks)
+    GradingLimits,
     import_keras_quietly,
     in_a_notebook,
     profiles_beside,
     set_seeds,
 )
+from labkit.profiles import active_profile as _active_profile
 
 VOCABULARY_SIZE = 10_000
 MAX_REVIEW_LENGTH = 500

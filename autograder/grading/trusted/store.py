@@ -43,7 +43,7 @@ def default_folder() -> Path:
 
 
 def old_folder() -> Path:
-    """Where the toolkit kept them under its old name (``kerasgrade``)."""
+    """Where the toolkit kept them under its old name (``rnnlab``)."""
     return Path(platformdirs.user_cache_dir(OLD_CACHE_NAME)) / STORE_DIR
 
 
