@@ -1,10 +1,10 @@
-"""The labs that ship with the toolkit, one folder each (see ``autograder.lab``).
+"""The labs that ship with the toolkit, one folder each (see ``autograder.lab.folder``).
 
-Installed as the package ``rnnlab_assignments``; ``rnnlab labs`` lists them, and ``rnnlab
+Installed as the package ``rnnlab_assignments``; ``kerasgrade labs`` lists them, and ``kerasgrade
 build --lab NAME`` copies one into the working folder's ``assignments/`` before building it.
 """
 
-# What ``rnnlab`` builds, grades and tests when no ``--lab`` is given: the worked example.
+# What ``kerasgrade`` builds, grades and tests when no ``--lab`` is given: the worked example.
 DEFAULT_LAB = "rnn_lab"
-# What ``rnnlab new-lab`` copies when no ``--from`` is given: the shortest complete lab.
+# What ``kerasgrade new-lab`` copies when no ``--from`` is given: the shortest complete lab.
 STARTER_LAB = "digits_cnn"

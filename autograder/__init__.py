@@ -1,1 +1,1 @@
-"""rnnlab: build, grade and check the autograded recurrent-networks lab."""
+"""kerasgrade: build, grade and check autograded Keras lab notebooks (``kerasgrade --help``)."""

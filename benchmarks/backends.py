@@ -27,8 +27,8 @@ sys.path[:0] = {paths!r}
 import keras
 started = time.perf_counter()
 import lab_checks
-from autograder.config import load_config
-from autograder.labs import default_lab_folder
+from autograder.lab.config import load_config
+from autograder.lab.find import default_lab_folder
 config = load_config(default_lab_folder())
 question = config.lab.questions[{question!r}]
 measure = lab_checks.MEASUREMENTS[question.accuracy_check]

@@ -5,7 +5,7 @@ Usage: python benchmarks/batch_grading.py [--solutions 4] [--untouched 4] [--cor
        [--profile grading] [--data generated]
 Builds once into a temporary copy of the assignment, makes a class folder of solution and
 untouched notebooks (and, with --corpus, the faulty files of tests/submissions), grades it
-with `rnnlab grade CLASS -o OUT`, then runs the same command again to time a resume.
+with `kerasgrade grade CLASS -o OUT`, then runs the same command again to time a resume.
 
 With ``--variants N`` the class is instead N students drawn from the variant corpus
 (the lab's variants/ folder): each answers each model question with the reference's builder (a share
@@ -30,9 +30,9 @@ from pathlib import Path
 from build_and_grade import scratch_assignment
 from worked_example import LAB
 
-from autograder.config import load_config
-from autograder.questions import ModelQuestion
-from autograder.verify import PRELUDE_FILE, load_corpus
+from autograder.lab.config import load_config
+from autograder.lab.questions import ModelQuestion
+from autograder.quality.verify import PRELUDE_FILE, load_corpus
 
 VARIANTS = LAB.variants_dir  # the variant corpus: valid and wrong answers, question by question
 FAULTY_FILES = Path(__file__).resolve().parent.parent / "tests" / "submissions"
@@ -57,7 +57,7 @@ def variant_class(folder: Path, students: int, reference_share: float) -> int:
 
     import nbformat
 
-    from autograder.notebook import KERNELSPEC, builder_source
+    from autograder.build.notebook import KERNELSPEC, builder_source
 
     rng = random.Random(0)
     builders = LAB.builders()

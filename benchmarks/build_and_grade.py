@@ -1,4 +1,4 @@
-"""Wall time of `rnnlab build`, of grading the solution notebook, and of the checker's start-up.
+"""Wall time of `kerasgrade build`, of grading the solution notebook, and of the checker's start-up.
 
 Usage: python benchmarks/build_and_grade.py [--builds 3] [--grades 3] [--profile grading]
        [--data generated]
@@ -20,10 +20,10 @@ from pathlib import Path
 
 import psutil
 
-from autograder.config import load_config
-from autograder.labs import default_lab_folder
+from autograder.lab.config import load_config
+from autograder.lab.find import default_lab_folder
 
-CHECKER_START = "import autograder.check, keras"  # what a checker imports before its checks
+CHECKER_START = "import autograder.grading.trusted.check, keras"  # what a checker imports before its checks
 
 
 @contextlib.contextmanager
@@ -48,8 +48,8 @@ def timed(command: list[str], environment: dict[str, str] | None = None) -> floa
 # What a process of a grading run is, from its command line (the first rule that matches).
 ROLES = (
     ("ipykernel", "kernel"),
-    ("autograder.check", "checker"),
-    ("autograder.sandbox", "sandbox runner"),
+    ("autograder.grading.trusted.check", "checker"),
+    ("autograder.grading.untrusted.sandbox", "sandbox runner"),
 )
 
 
@@ -140,8 +140,8 @@ def main() -> None:
         grade = median_of("grade", args.grades, [*rnnlab, "grade", str(solution), *options])
     checker = median_of("checker start-up", 3, [sys.executable, "-c", CHECKER_START])
     print(f"profile {args.profile}, data {args.data}; medians")
-    print(f"rnnlab build:              {build:.0f} s")
-    print(f"rnnlab grade (solution):   {grade:.0f} s")
+    print(f"kerasgrade build:              {build:.0f} s")
+    print(f"kerasgrade grade (solution):   {grade:.0f} s")
     print(f"checker process start-up:  {checker:.1f} s")
 
 

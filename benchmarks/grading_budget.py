@@ -1,4 +1,4 @@
-"""The grading budget in figures: wall time and peak memory of `rnnlab grade`, and full / grading.
+"""The grading budget in figures: wall time and peak memory of `kerasgrade grade`, and full / grading.
 
 Usage: python benchmarks/grading_budget.py [--runs 3] [--profile grading] [--data generated]
        [--sample 256] [--estimates 3]
@@ -20,7 +20,7 @@ import time
 
 from build_and_grade import scratch_assignment, watched
 
-from autograder.config import load_config
+from autograder.lab.config import load_config
 
 GIB = 2**30
 REPORT_LINES = ("total", "Time:")

@@ -171,14 +171,14 @@ def main() -> None:
     profile = dataclasses.replace(full, train_reviews=args.reviews, test_reviews=args.reviews)
     print(f"machine: {machine_description()}")
     print(f"TensorFlow {tf.__version__}, Keras {keras.__version__}, threads: {threads}")
-    print(f"data: {args.data}, load average at start: {load()}", flush=True)
+    print(f"data: {args.imdb}, load average at start: {load()}", flush=True)
     imdb = additions = None
     if set(args.models) - {"adder"}:
-        imdb = lab_support.load_imdb(args.data, profile=profile)
+        imdb = lab_support.load_imdb(args.imdb, profile=profile)
     if "adder" in args.models:
         additions = lab_support.load_additions(full.adder_problems)
     results = [train(name, imdb, additions) for name in args.models]
-    print(f"\nmachine: {machine_description()}\nthreads: {threads}\ndata: {args.data}; "
+    print(f"\nmachine: {machine_description()}\nthreads: {threads}\ndata: {args.imdb}; "
           f"load average at the end: {load()}")  # fmt: skip
     print_table(results)
 

@@ -10,8 +10,8 @@ the profile's held-out reviews after each epoch, and seconds per epoch.
 
 It shows how a design learns over epochs, not a check's exact figures: a check also looks
 within the first epoch (``lab_checks.REVIEW_FIRST_EPOCH_LOOKS``, which splits that epoch's
-batches differently) and trains on one thread (``autograder.checkers.CHECKER_THREADS``), so
-the same seed here follows another path than in ``rnnlab calibrate``.
+batches differently) and trains on one thread (``autograder.grading.trusted.checkers.CHECKER_THREADS``), so
+the same seed here follows another path than in ``kerasgrade calibrate``.
 """
 
 from __future__ import annotations

@@ -29,7 +29,7 @@ from pathlib import Path
 
 from build_and_grade import scratch_assignment, timed, watched
 
-from autograder.config import load_config
+from autograder.lab.config import load_config
 
 
 def main() -> None:

@@ -1,5 +1,5 @@
 """What a process pays to import Keras on TensorFlow, and to collect garbage afterwards, with
-and without ``autograder.startup.import_frozen``.
+and without ``autograder.grading.startup.import_frozen``.
 
 Usage: python benchmarks/startup.py [--runs 3]
 Each run starts a fresh Python that imports Keras (plainly, or through ``import_frozen``),
@@ -22,7 +22,7 @@ PROGRAM = """
 import json, resource, time
 started = resource.getrusage(resource.RUSAGE_SELF)
 if {frozen}:
-    from autograder.startup import import_frozen
+    from autograder.grading.startup import import_frozen
     import_frozen("keras")
 import keras
 imported = resource.getrusage(resource.RUSAGE_SELF)

@@ -4,8 +4,8 @@ its shipped modules (``lab_support``, ``lab_checks``) and its reference builders
 
 import sys
 
-from autograder.lab import load_lab
-from autograder.labs import default_lab_folder
+from autograder.lab.find import default_lab_folder
+from autograder.lab.folder import load_lab
 
 LAB = load_lab(default_lab_folder())  # puts its shipped/ folder on sys.path
 sys.path.insert(1, str(LAB.folder))

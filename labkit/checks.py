@@ -36,8 +36,8 @@ class Measurement:
     reused: bool = False  # taken from a measurement store, not trained now
 
 
-# The trusted checker (autograder.check) sets this to a store of earlier measurements
-# (autograder.store.MeasurementStore): an object with ``key(model, identity) -> str``,
+# The trusted checker (autograder.grading.trusted.check) sets this to a store of earlier measurements
+# (autograder.grading.trusted.store.MeasurementStore): an object with ``key(model, identity) -> str``,
 # ``get(key) -> list[float] | None`` and ``put(key, accuracies)``. In a notebook it stays None
 # and every accuracy check trains.
 MEASUREMENT_STORE = None

@@ -10,7 +10,8 @@ profile::
 The lab's ``Profile`` dataclass is the schema: each field but ``name`` is a whole number, and
 one typed ``int | None`` may be left out, meaning "as much as the lab asks for" (TOML has no
 null). Every lab's profile has ``notebook_epochs``: the toolkit cuts a graded notebook's own
-training to a token when it is 0.
+training to a token when it is 0. A schema that derives from ``GradingLimits`` also takes the
+wall-clock limits the toolkit grades under in that profile (``autograder.grading.options``).
 """
 
 from __future__ import annotations
@@ -24,6 +25,22 @@ from pathlib import Path
 
 PROFILES_FILE = "profiles.toml"
 REQUIRED_FIELDS = ("name", "notebook_epochs")
+GRADING = "grading"  # the profile otter's own grading mode runs in
+FULL = "full"  # a student's default, when the lab has one by that name
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class GradingLimits:
+    """Limits of a graded run in one profile, in seconds; left out: the toolkit's default
+    (``autograder.grading.options``). A lab's profile schema derives from this to set them.
+
+    ``phase_timeout_seconds`` bounds each phase of a submission (its notebook's run, its
+    checks); ``cell_timeout_seconds`` bounds each cell of the notebook (a cell past it is
+    interrupted and the next one runs; left out, only the phase's limit applies).
+    """
+
+    phase_timeout_seconds: int | None = None
+    cell_timeout_seconds: int | None = None
 
 
 class ProfileError(ValueError):
@@ -35,8 +52,8 @@ def load_profiles(path: Path, schema: type) -> dict:
     ``schema``. Raises ProfileError for a missing, unknown or non-integer key, or a schema
     without ``REQUIRED_FIELDS``."""
     hints = typing.get_type_hints(schema)
-    fields = [field.name for field in dataclasses.fields(schema)]
-    if missing := [name for name in REQUIRED_FIELDS if name not in fields]:
+    fields = [field.name for field in dataclasses.fields(schema) if field.name != "name"]
+    if missing := [name for name in REQUIRED_FIELDS if name not in {"name", *fields}]:
         raise ProfileError(f"{schema.__name__} lacks the field(s) {', '.join(missing)}.")
     with open(path, "rb") as handle:
         try:
@@ -48,10 +65,10 @@ def load_profiles(path: Path, schema: type) -> dict:
         where = f"{path.name} [{name}]"
         if unknown := sorted(set(table) - set(fields) - {"name"}):
             raise ProfileError(
-                f"{where} has unknown key(s) {unknown}; {schema.__name__} has {fields[1:]}."
+                f"{where} has unknown key(s) {unknown}; {schema.__name__} has {fields}."
             )
         values = {"name": name}
-        for field in fields[1:]:
+        for field in fields:
             optional = type(None) in typing.get_args(hints[field])
             if field not in table:
                 if not optional:
@@ -80,8 +97,11 @@ def otter_is_grading() -> bool:
 
 def active_profile(profiles: dict, variable: str):
     """The profile named by the environment variable ``variable``, else ``grading`` in an
-    otter grading run, else ``full``. Raises ValueError for a name that is no profile."""
-    name = os.environ.get(variable) or ("grading" if otter_is_grading() else "full")
+    otter grading run, else ``full``, else the first the lab declares. Raises ValueError for a
+    name that is no profile."""
+    name = os.environ.get(variable) or (GRADING if otter_is_grading() else FULL)
+    if not os.environ.get(variable) and name not in profiles and profiles:
+        name = next(iter(profiles))
     if name not in profiles:
         raise ValueError(f"{variable}={name!r} is not a profile; use one of {sorted(profiles)}.")
     return profiles[name]

@@ -10,7 +10,7 @@
 #   scripts/try-image.sh [--suite bookworm|jammy|noble] [--cache DIR] [--keep] [ZIP]
 #
 # ZIP defaults to assignments/rnn_lab/dist/autograder/gradescope_autograder.zip (run
-# `rnnlab build` first); the two notebooks are taken from the same dist/ folder.
+# `kerasgrade build` first); the two notebooks are taken from the same dist/ folder.
 # The bare root of each suite is kept in the cache folder (default /var/tmp/rnnlab-images)
 # and copied for every run, so each run starts from an image setup.sh never touched.
 set -euo pipefail
@@ -38,7 +38,7 @@ fail() { echo "try-image: $*" >&2; exit 2; }
 [ "$(id -u)" = 0 ] || fail "needs root (debootstrap, chroot and mounts)."
 command -v debootstrap >/dev/null || fail "needs debootstrap (apt-get install debootstrap)."
 for file in "$zip" "$solution" "$untouched"; do
-    [ -f "$file" ] || fail "no $file: run 'rnnlab build' first."
+    [ -f "$file" ] || fail "no $file: run 'kerasgrade build' first."
 done
 
 # The archive and the sources list a stock container image of that release has (Docker's

@@ -13,8 +13,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import pytest  # noqa: E402
 
-from autograder.lab import load_lab  # noqa: E402
-from autograder.labs import default_lab_folder  # noqa: E402
+from autograder.lab.find import default_lab_folder  # noqa: E402
+from autograder.lab.folder import load_lab  # noqa: E402
 
 RNN_LAB = load_lab(default_lab_folder())  # puts its shipped/ folder on sys.path
 sys.path.insert(1, str(RNN_LAB.folder))  # its reference/ package, as `reference`
@@ -30,10 +30,10 @@ def smoke_on_generated_data(monkeypatch):
 @pytest.fixture(scope="session")
 def built(tmp_path_factory):
     """The assignment built once per test session (smoke profile, generated data)."""
-    from autograder.build import build
-    from autograder.config import load_config
-    from autograder.labs import default_lab_folder
-    from autograder.settings import RunSettings
+    from autograder.build.assign import build
+    from autograder.lab.config import load_config
+    from autograder.lab.find import default_lab_folder
+    from autograder.lab.settings import RunSettings
 
     folder = tmp_path_factory.mktemp("build") / "rnn_lab"
     shutil.copytree(default_lab_folder(), folder, ignore=shutil.ignore_patterns("build", "dist"))

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 from keras import layers
 
-from autograder.answers import MAX_LINE_BYTES, Unreadable, export_cell_source, read_answers
+from autograder.grading.trusted.answers import MAX_LINE_BYTES, Unreadable, read_answers
+from autograder.grading.untrusted.export import export_cell_source
 from labkit import architecture as lab_architecture
 from reference import imdb_models
 

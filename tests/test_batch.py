@@ -1,4 +1,4 @@
-"""`rnnlab grade DIR -o OUT`: a class graded in one run, faulty and hostile files included."""
+"""`kerasgrade grade DIR -o OUT`: a class graded in one run, faulty and hostile files included."""
 
 import csv
 import json
@@ -12,22 +12,23 @@ from pathlib import Path
 import pytest
 from markupsafe import escape  # what Jinja escapes the report with
 
-from autograder.batch import (
-    GRADEBOOK,
-    Batch,
-    BatchError,
-    collect,
-    grade_class,
-    record_of,
-    run_batch,
-    write_atomically,
-)
-from autograder.grade import GradeReport
-from autograder.isolation import FOLDER, USER, Isolation, probe
-from autograder.settings import RunSettings
+from autograder.cohort.collect import BatchError, collect
+from autograder.cohort.gradebook import GRADEBOOK, record_of
+from autograder.cohort.run import Batch, grade_class, run_batch
+from autograder.files import write_atomically
+from autograder.grading.options import GradingOptions
+from autograder.grading.results import GradeReport, Status
+from autograder.grading.untrusted.isolation import FOLDER, USER, Isolation, probe
+from autograder.lab.settings import RunSettings
 
 CORPUS = Path(__file__).parent / "submissions"
 EXPECTED = tomllib.loads((Path(__file__).parent / "submissions.toml").read_text())
+
+
+def smoke_options(config) -> GradingOptions:
+    return GradingOptions.of(
+        config.lab, RunSettings.of("smoke", "generated"), phase_timeout=60, memory_gib=1
+    )
 
 
 def gradebook(out: Path) -> dict[str, dict]:
@@ -76,8 +77,12 @@ def test_every_faulty_submission_gets_its_row_and_the_others_are_graded(built, t
     out = tmp_path / "out"
     lines = []
     records = grade_class(
-        built, [corpus], out, settings=RunSettings.of("smoke", "generated"), timeout=60,
-        memory=2 * 2**30, workers=2, progress=lines.append, cell_timeout=20,
+        built, [corpus], out,
+        options=GradingOptions.of(
+            built.lab, RunSettings.of("smoke", "generated"), phase_timeout=60, memory_gib=2,
+            cell_timeout=20,
+        ),
+        workers=2, progress=lines.append,
     )  # fmt: skip
     assert_rows(out, expected)
     for record in records:  # what is saved for a resumed run is what the gradebook says
@@ -125,7 +130,10 @@ def fake_report(config, path, points: float) -> GradeReport:
     scores = {q: None if config.is_manual(q) else 0.0 for q in config.points}
     scores["q1a_count"] = points
     possible = {q: config.question_points(q) for q in config.points}
-    return GradeReport(path, "completed", "ran", "test", scores, possible)
+    return GradeReport(
+        submission=path, status=Status.COMPLETED, message="ran", isolation="test",
+        scores=scores, possible=possible,
+    )  # fmt: skip
 
 
 @pytest.fixture()
@@ -140,8 +148,8 @@ def small_class(tmp_path):
 
 
 def test_an_interrupted_run_leaves_whole_files_and_resumes(small_class, tmp_path, monkeypatch):
-    from autograder.config import load_config
-    from autograder.labs import default_lab_folder
+    from autograder.lab.config import load_config
+    from autograder.lab.find import default_lab_folder
 
     config = load_config(default_lab_folder())
     out = tmp_path / "out"
@@ -157,8 +165,9 @@ def test_an_interrupted_run_leaves_whole_files_and_resumes(small_class, tmp_path
     def run(force=False):
         graded.clear()
         batch = Batch(
-            config, out, RunSettings.of("smoke", "generated"), 60, 2**30, [], Isolation(FOLDER)
-        )
+            config=config, out=out, options=smoke_options(config), hide=[],
+            isolation=Isolation(FOLDER),
+        )  # fmt: skip
         run_batch(batch, submissions, workers=1, force=force, progress=lambda line: None)
         return graded
 
@@ -186,9 +195,9 @@ def test_a_notebook_does_not_wait_for_the_checks_of_the_one_before(
     grade's phases chained, the next notebook would wait for ann's checks, and they for it."""
     import threading
 
-    from autograder.config import load_config
-    from autograder.grade import NotebookRun
-    from autograder.labs import default_lab_folder
+    from autograder.grading.grade import NotebookRun
+    from autograder.lab.config import load_config
+    from autograder.lab.find import default_lab_folder
 
     config = load_config(default_lab_folder())
     out = tmp_path / "out"
@@ -210,7 +219,7 @@ def test_a_notebook_does_not_wait_for_the_checks_of_the_one_before(
     monkeypatch.setattr(Batch, "run_one", run_one)
     monkeypatch.setattr(Batch, "check_one", check_one)
     batch = Batch(
-        config, out, RunSettings.of("smoke", "generated"), 60, 2**30, [], Isolation(FOLDER)
+        config=config, out=out, options=smoke_options(config), hide=[], isolation=Isolation(FOLDER)
     )
     records = run_batch(batch, collect([small_class], out), workers=1, progress=lambda _: None)
     assert ran == ["ann.ipynb", "bob.ipynb", "cid.ipynb"]  # in the class' order
@@ -225,9 +234,9 @@ def test_a_saved_grade_is_reused_only_while_what_decides_it_is_unchanged(
     every saved grade stale; the same settings reuse them."""
     import dataclasses
 
-    from autograder import digest
-    from autograder.config import load_config
-    from autograder.labs import default_lab_folder
+    from autograder.lab import digest
+    from autograder.lab.config import load_config
+    from autograder.lab.find import default_lab_folder
 
     config = load_config(default_lab_folder())
     out = tmp_path / "out"
@@ -241,8 +250,9 @@ def test_a_saved_grade_is_reused_only_while_what_decides_it_is_unchanged(
     def run(config):
         graded.clear()
         batch = Batch(
-            config, out, RunSettings.of("smoke", "generated"), 60, 2**30, [], Isolation(FOLDER)
-        )
+            config=config, out=out, options=smoke_options(config), hide=[],
+            isolation=Isolation(FOLDER),
+        )  # fmt: skip
         run_batch(batch, submissions, workers=1, progress=lambda line: None)
         return sorted(graded)
 
@@ -290,9 +300,9 @@ def test_bad_batch_arguments_are_clear_errors(small_class, tmp_path):
 
 
 def test_student_text_cannot_become_a_spreadsheet_formula(tmp_path):
-    from autograder.batch import gradebook_csv
-    from autograder.config import load_config
-    from autograder.labs import default_lab_folder
+    from autograder.cohort.gradebook import gradebook_csv
+    from autograder.lab.config import load_config
+    from autograder.lab.find import default_lab_folder
 
     config = load_config(default_lab_folder())
     record = {
@@ -306,9 +316,9 @@ def test_student_text_cannot_become_a_spreadsheet_formula(tmp_path):
 def test_a_notebook_of_another_assignment_is_told_apart():
     import nbformat
 
-    from autograder.config import load_config
-    from autograder.grade import wrong_assignment
-    from autograder.labs import default_lab_folder
+    from autograder.grading.grade import wrong_assignment
+    from autograder.lab.config import load_config
+    from autograder.lab.find import default_lab_folder
 
     config = load_config(default_lab_folder())
 

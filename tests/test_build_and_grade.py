@@ -1,4 +1,4 @@
-"""End to end: `rnnlab build` then `rnnlab grade`, as an instructor runs them (smoke profile)."""
+"""End to end: `kerasgrade build` then `kerasgrade grade`, as an instructor runs them (smoke profile)."""
 
 import shutil
 import subprocess
@@ -9,7 +9,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder.labs import default_lab_folder
+from autograder.lab.find import default_lab_folder
 from reference import adder_models, imdb_models
 
 pytestmark = pytest.mark.slow
@@ -111,20 +111,24 @@ def test_build_fails_clearly_when_the_reference_misses_a_threshold(tmp_path):
 
 
 def test_a_reference_below_chance_blames_the_labs_scoring_not_its_layers():
-    from autograder.build import below_chance
-    from autograder.config import load_config
-    from autograder.grade import TestResult
+    from autograder.build.assign import below_chance
+    from autograder.grading.results import TestResult
+    from autograder.lab.config import load_config
 
     config = load_config(default_lab_folder())
 
     def failed(accuracy):
         return TestResult(
-            "q4", "q4 - 3", 0, 4, "it needs at least 95.1%.", True, "trained", accuracy
-        )
+            question="q4", test="q4 - 3", points=0, max_points=4,
+            message="it needs at least 95.1%.", hidden=True, measurement="trained",
+            accuracy=accuracy,
+        )  # fmt: skip
 
     sentence = below_chance(config, failed(0.31))
     assert "scored 31.0%, below the 50.0% that guessing gets" in sentence
     assert "the lab's scoring or its data is wrong, not the reference's layers" in sentence
     assert below_chance(config, failed(0.52)) is None  # above chance: the layers may be at fault
-    untrained = TestResult("q4", "q4 - 1", 0, 1, "wrong shape", True)
+    untrained = TestResult(
+        question="q4", test="q4 - 1", points=0, max_points=1, message="wrong shape", hidden=True
+    )
     assert below_chance(config, untrained) is None

@@ -1,4 +1,4 @@
-"""`rnnlab calibrate`: the threshold rule, the calibration file, and the worker protocol."""
+"""`kerasgrade calibrate`: the threshold rule, the calibration file, and the worker protocol."""
 
 import math
 import shutil
@@ -6,23 +6,23 @@ import statistics
 
 import pytest
 
-from autograder.calibrate import (
-    RULE,
-    accuracy_questions,
+from autograder.lab.config import CALIBRATION_FILE, load_config
+from autograder.lab.find import default_lab_folder
+from autograder.lab.settings import DataSource, RunSettings
+from autograder.quality.calibrate import accuracy_questions, rederive, run_seeds
+from autograder.quality.calibration_table import (
     calibration_warnings,
-    close_calls,
     merged,
-    question_threshold,
     read_calibration,
-    rederive,
-    run_seeds,
-    threshold_rule,
-    tolerance_factor,
     write_calibration,
 )
-from autograder.config import CALIBRATION_FILE, load_config
-from autograder.labs import default_lab_folder
-from autograder.settings import DataSource, RunSettings
+from autograder.quality.threshold import (
+    RULE,
+    close_calls,
+    question_threshold,
+    threshold_rule,
+    tolerance_factor,
+)
 
 
 def test_threshold_is_a_lower_bound_of_the_log_odds_less_a_binomial_allowance():

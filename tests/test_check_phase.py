@@ -8,14 +8,14 @@ import time
 import pytest
 from conftest import RNN_LAB
 
-from autograder.answers import ANSWERS_FILE, export_cell_source
-from autograder.checkers import CheckerPool
-from autograder.config import load_config
 from autograder.environment import available_cores
-from autograder.grade import CheckPhase, auto_questions, checker_shares
-from autograder.labs import default_lab_folder
-from autograder.questions import ModelQuestion
-from autograder.settings import RunSettings
+from autograder.grading.trusted.check_phase import CheckPhase, checker_shares
+from autograder.grading.trusted.checkers import CheckerPool
+from autograder.grading.untrusted.export import ANSWERS_FILE, export_cell_source
+from autograder.lab.config import load_config
+from autograder.lab.find import default_lab_folder
+from autograder.lab.questions import ModelQuestion
+from autograder.lab.settings import RunSettings
 
 QUESTIONS = RNN_LAB.questions
 
@@ -25,7 +25,7 @@ TRAINING = ["q2", "q4", "q5", "q7"]  # the questions whose checks train a model
 
 
 def test_training_is_dealt_longest_first_to_the_least_loaded_and_every_question_checked_once():
-    questions = auto_questions(load_config(default_lab_folder()))
+    questions = load_config(default_lab_folder()).auto_questions
     shares = checker_shares(questions, 2, QUESTIONS)
     assert shares[0] == ["q4", "q7"]  # 11 + 16 s
     # 13 + 11 s: the lighter share also gets the questions that train nothing, ahead of its own
@@ -34,7 +34,7 @@ def test_training_is_dealt_longest_first_to_the_least_loaded_and_every_question_
 
 
 def test_one_checker_gets_everything_and_spare_checkers_get_nothing():
-    questions = auto_questions(load_config(default_lab_folder()))
+    questions = load_config(default_lab_folder()).auto_questions
     (only,) = checker_shares(questions, 1, QUESTIONS)
     assert sorted(only) == sorted(questions) and only[-len(TRAINING) :] == TRAINING  # cheap first
     shares = checker_shares(questions, 8, QUESTIONS)
@@ -44,7 +44,7 @@ def test_one_checker_gets_everything_and_spare_checkers_get_nothing():
 
 def test_the_grading_parent_process_never_imports_keras():
     """Only the notebook and the checkers need Keras; importing it costs a grade about 3 s."""
-    code = "import sys, autograder.cli, autograder.batch; sys.exit('keras' in sys.modules)"
+    code = "import sys, autograder.cli, autograder.cohort.run; sys.exit('keras' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0
 
 
@@ -62,7 +62,7 @@ def test_results_of_parallel_checkers_come_back_complete_and_in_question_order(t
         phase = CheckPhase(config, tmp_path, pool, 300, 4 * 2**30)
         results = phase.run()
 
-    questions = auto_questions(config)
+    questions = config.auto_questions
     assert [r.question for r in results] == sorted(
         (r.question for r in results), key=questions.index
     )
@@ -88,7 +88,7 @@ def test_a_checker_that_dies_scores_its_questions_zero_with_the_reason(tmp_path)
         # share was tried once more in a fresh checker before its questions scored 0
         assert pool.started == 4
 
-    assert {r.question for r in results} == set(auto_questions(config))
+    assert {r.question for r in results} == set(config.auto_questions)
     assert all(r.points == 0 for r in results)
     assert all("out-of-memory while checking it" in r.message for r in results)
 

@@ -7,12 +7,12 @@ import pytest
 from conftest import RNN_LAB
 from test_check_phase import SMOKE, exported_answers
 
-from autograder.answers import ANSWERS_FILE
-from autograder.checkers import CheckerPool
-from autograder.config import load_config
-from autograder.grade import CheckPhase, auto_questions
-from autograder.labs import default_lab_folder
-from autograder.limits import Outcome
+from autograder.grading.trusted.check_phase import CheckPhase
+from autograder.grading.trusted.checkers import CheckerPool
+from autograder.grading.untrusted.export import ANSWERS_FILE
+from autograder.grading.untrusted.limits import Outcome
+from autograder.lab.config import load_config
+from autograder.lab.find import default_lab_folder
 
 QUESTIONS = RNN_LAB.questions
 GiB = 2**30
@@ -154,9 +154,9 @@ def test_only_a_fresh_checker_dying_on_a_question_scores_it_zero(
     assert sum(r.points for r in q2) == wanted
     if q2_points == "none":
         assert all("out-of-memory while checking it" in r.message for r in q2)
-    assert {r.question for r in results} == set(auto_questions(config))
+    assert {r.question for r in results} == set(config.auto_questions)
     others = [r for r in results if r.question != "q2"]
     assert sum(r.points for r in others) == sum(
-        config.question_points(q) for q in auto_questions(config) if q != "q2"
+        config.question_points(q) for q in config.auto_questions if q != "q2"
     )
     assert len(pool.made) == checkers

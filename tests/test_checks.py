@@ -12,9 +12,9 @@ from conftest import RNN_LAB
 from keras import layers
 
 import lab_checks
-from autograder.config import load_config
-from autograder.labs import default_lab_folder
-from autograder.questions import question_tests
+from autograder.lab.config import load_config
+from autograder.lab.find import default_lab_folder
+from autograder.lab.questions import question_tests
 from reference import imdb_models
 
 QUESTIONS = RNN_LAB.questions

@@ -156,7 +156,7 @@ def test_a_profile_share_is_the_first_reviews_of_the_full_load():
 
 
 def test_a_relative_imdb_path_reaches_runs_in_other_folders(tmp_path, monkeypatch):
-    from autograder.settings import RunSettings
+    from autograder.lab.settings import RunSettings
 
     monkeypatch.chdir(tmp_path)
     environment = RunSettings.of("grading", "data/imdb.npz").environment()
@@ -165,7 +165,7 @@ def test_a_relative_imdb_path_reaches_runs_in_other_folders(tmp_path, monkeypatc
 
 
 def test_run_settings_refuse_what_grading_cannot_use():
-    from autograder.settings import RunSettings
+    from autograder.lab.settings import RunSettings
 
     with pytest.raises(ValueError, match="'generated-long' is the notebook's offline stand-in"):
         RunSettings.of("grading", "generated-long")

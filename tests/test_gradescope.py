@@ -11,10 +11,10 @@ import zipfile
 import nbformat
 import pytest
 
-from autograder.grade import GradeReport
-from autograder.gradescope import fetch_data_script, write_zip
-from autograder.isolation import probe
-from autograder.settings import DataSource
+from autograder.build.gradescope_zip import fetch_data_script, write_zip
+from autograder.grading.results import GradeReport, Status, TestResult
+from autograder.grading.untrusted.isolation import probe
+from autograder.lab.settings import DataSource
 
 VISIBILITIES = {"hidden", "after_due_date", "after_published", "visible"}
 
@@ -31,7 +31,7 @@ def unpack(archive_path, root):
 def zip_environment(root):
     """Run the zip's own code (not the installed package, nor a checkout in the working
     folder: run it from ``root``) with this interpreter."""
-    code = root / "source" / "rnnlab"
+    code = root / "source" / "kerasgrade"
     return dict(
         os.environ,
         AUTOGRADER_ROOT=str(root),
@@ -69,9 +69,9 @@ def gradescope_tree(built, tmp_path):
     assert {
         "assignment/assignment.toml",
         "assignment/__init__.py",
-        "rnnlab/autograder/gradescope.py",
+        "kerasgrade/autograder/gradescope/run.py",
     } <= set(names)
-    assert {"rnnlab/labkit/checks.py", "rnnlab/requirements.txt"} <= set(names)
+    assert {"kerasgrade/labkit/checks.py", "kerasgrade/requirements.txt"} <= set(names)
     assert any(name.startswith("measurements/") for name in names)  # the build's, for reuse
     return root
 
@@ -82,7 +82,7 @@ def test_the_zip_uses_its_own_code(gradescope_tree):
         [sys.executable, "-c", probe], env=zip_environment(gradescope_tree),
         cwd=gradescope_tree, capture_output=True, text=True, check=True,
     )  # fmt: skip
-    assert completed.stdout.count(str(gradescope_tree / "source" / "rnnlab")) == 2
+    assert completed.stdout.count(str(gradescope_tree / "source" / "kerasgrade")) == 2
 
 
 @pytest.mark.slow
@@ -122,12 +122,14 @@ def test_the_solution_grades_on_gradescope_without_training(built, gradescope_tr
 def test_a_grader_error_leaves_no_results_json_so_gradescope_shows_a_failed_run(
     built, gradescope_tree, monkeypatch, capsys
 ):
-    from autograder import gradescope
+    from autograder.gradescope import run as gradescope
 
     def sandbox_fails(config, submission, **settings):
         return GradeReport(
-            submission, "grader-error", "The grader could not start the notebook's sandbox.",
-            "ran as the grader's own user", {"q1a_count": None}, {"q1a_count": 4},
+            submission=submission, status=Status.GRADER_ERROR,
+            message="The grader could not start the notebook's sandbox.",
+            isolation="ran as the grader's own user", scores={"q1a_count": None},
+            possible={"q1a_count": 4},
         )  # fmt: skip
 
     shutil.copy(
@@ -176,8 +178,8 @@ def test_a_bundled_imdb_copy_is_checked_and_readable_by_the_sandbox(built, tmp_p
 
 def test_keras_reviews_are_downloaded_at_setup_and_checked():
     import lab_support
-    from autograder.config import load_config
-    from autograder.labs import default_lab_folder
+    from autograder.lab.config import load_config
+    from autograder.lab.find import default_lab_folder
 
     config = load_config(default_lab_folder())
     script = fetch_data_script(config, DataSource.parse("keras", config.lab))
@@ -189,11 +191,9 @@ def test_keras_reviews_are_downloaded_at_setup_and_checked():
 def test_each_result_carries_the_visibility_its_notebook_test_has():
     """The grading parent labels results without building the tests (no Keras there); its
     labels must be the notebook's, or a hidden test would show before publication."""
-    from autograder.config import load_config
-    from autograder.grade import TestResult
-    from autograder.gradescope import results_json
-    from autograder.labs import default_lab_folder
-    from autograder.questions import question_tests, question_visibility
+    from autograder.lab.config import load_config
+    from autograder.lab.find import default_lab_folder
+    from autograder.lab.questions import question_tests, question_visibility
 
     config = load_config(default_lab_folder())
     for question, points in config.points.items():
@@ -201,13 +201,21 @@ def test_each_result_carries_the_visibility_its_notebook_test_has():
         assert {t.name: t.hidden for t in tests} == question_visibility(question, config)
         assert set(question_visibility(question, config)) == set(points) - {"manual"}
     results = [
-        TestResult("q4", "layers", 2, 2, "", question_visibility("q4", config)["layers"]),
         TestResult(
-            "q4", "accuracy", 0, 8, "Too low.", question_visibility("q4", config)["accuracy"]
-        ),
+            question="q4",
+            test=test,
+            points=points,
+            max_points=most,
+            message=message,
+            hidden=question_visibility("q4", config)[test],
+        )
+        for test, points, most, message in [("layers", 2, 2, ""), ("accuracy", 0, 8, "Too low.")]
     ]
-    report = GradeReport(None, "completed", "ran", "test", {"q4": 2}, {"q4": 10}, results)
-    visibility = {t["name"]: t["visibility"] for t in results_json(report)["tests"]}
+    report = GradeReport(
+        submission=None, status=Status.COMPLETED, message="ran", isolation="test",
+        scores={"q4": 2}, possible={"q4": 10}, results=results,
+    )  # fmt: skip
+    visibility = {t["name"]: t["visibility"] for t in report.to_gradescope()["tests"]}
     assert visibility["q4 (layers)"] == "visible"
     assert visibility["q4 (accuracy)"] == "after_published"
     assert "- q4 (accuracy, hidden test): Too low." in report.feedback()

@@ -11,17 +11,18 @@ from pathlib import Path
 
 import pytest
 
-from autograder.batch import Submission as BatchSubmission
-from autograder.batch import gradebook_csv, record_of
-from autograder.grade import grade
-from autograder.isolation import FOLDER, NAMESPACES, USER, Isolation, probe
-from autograder.settings import RunSettings
+from autograder.cohort.collect import Submission as BatchSubmission
+from autograder.cohort.gradebook import gradebook_csv, record_of
+from autograder.grading.grade import grade
+from autograder.grading.options import GradingOptions
+from autograder.grading.untrusted.isolation import FOLDER, NAMESPACES, USER, Isolation, probe
+from autograder.lab.settings import RunSettings
 
 ROOT = os.geteuid() == 0 and sys.platform == "linux" and shutil.which("setpriv")
 PROBE = """\
 import json, sys
 from pathlib import Path
-from autograder.isolation import probe
+from autograder.grading.untrusted.isolation import probe
 found = probe(tuple(Path(path) for path in sys.argv[1:]))
 print(json.dumps({"level": found.level, "warning": found.warning()}))
 """
@@ -88,7 +89,7 @@ def test_a_sandbox_that_cannot_start_is_a_grader_error_not_a_zero(built, tmp_pat
     # notebook starts (and without root, unshare itself fails).
     solution = built.dist_dir / "autograder" / built.notebook_name
     report = grade(
-        built, solution, settings=RunSettings.of("smoke", "generated"),
+        built, solution, options=GradingOptions.of(built.lab, RunSettings.of("smoke", "generated")),
         hide=[tmp_path / "gone"], isolation=Isolation(NAMESPACES, "forced by the test"),
     )  # fmt: skip
     assert report.status == "grader-error" and not report.graded

@@ -6,8 +6,8 @@ import subprocess
 import sys
 
 from autograder.environment import with_system_allocator
-from autograder.execute import sandbox_environment
-from autograder.settings import RunSettings
+from autograder.grading.untrusted.execute import sandbox_environment
+from autograder.lab.settings import RunSettings
 
 ALLOCATOR = "TF_ONEDNN_USE_SYSTEM_ALLOCATOR"
 

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from autograder.config import load_config
-from autograder.lab import LabError, load_lab
-from autograder.labs import available_labs, installed_labs_dir, new_lab, resolve_lab
+from autograder.grading.options import GradingOptions
+from autograder.lab.config import load_config
+from autograder.lab.find import available_labs, installed_labs_dir, new_lab, resolve_lab
+from autograder.lab.folder import LabError, load_lab
 
 TOOLKIT = Path(__file__).resolve().parent.parent / "autograder"
 LAB_NAMES = re.compile(r"rnn_lab|imdb|adder|digits_cnn|digits_", re.IGNORECASE)
@@ -80,20 +81,19 @@ def test_the_digits_lab_builds_and_grades_end_to_end(tmp_path):
     """The second lab, built only from its folder: the solution gets every automatic point,
     the untouched notebook none, its variant corpus is graded as each variant expects, and
     its Gradescope zip grades the solution at full marks."""
-    from autograder.build import build
-    from autograder.grade import grade
-    from autograder.settings import RunSettings
-    from autograder.verify import verify
+    from autograder.build.assign import build
+    from autograder.grading.grade import grade
+    from autograder.lab.settings import RunSettings
+    from autograder.quality.verify import verify
 
     config = load_config(resolve_lab("digits_cnn", tmp_path, announce=lambda _: None))
     settings = RunSettings.of("smoke", "sklearn", config.lab)
+    options = GradingOptions.of(config.lab, settings)
     zip_path = build(config, settings)
     assert zip_path.is_file()
-    solution = grade(
-        config, config.dist_dir / "autograder" / config.notebook_name, settings=settings
-    )
+    solution = grade(config, config.dist_dir / "autograder" / config.notebook_name, options=options)
     assert solution.auto_score == solution.auto_possible == 22
-    untouched = grade(config, config.dist_dir / "student" / config.notebook_name, settings=settings)
+    untouched = grade(config, config.dist_dir / "student" / config.notebook_name, options=options)
     assert untouched.graded and untouched.auto_score == 0
     verdicts = verify(config, settings=settings, workers=2, progress=lambda _: None)
     assert len(verdicts) >= 30 and all(v.as_expected for v in verdicts)
@@ -138,7 +138,7 @@ def test_profiles_are_data_checked_against_the_labs_schema(tmp_path):
 
 
 def test_each_lab_reads_its_profiles_from_its_own_file():
-    from autograder.labs import labs_in
+    from autograder.lab.find import labs_in
 
     for name, folder in labs_in(installed_labs_dir()).items():
         lab = load_lab(folder)

@@ -6,7 +6,12 @@ import time
 
 import pytest
 
-from autograder.limits import Stopped, allow_new_commands, stop_everything, supervise
+from autograder.grading.untrusted.limits import (
+    Stopped,
+    allow_new_commands,
+    stop_everything,
+    supervise,
+)
 
 GIB = 2**30
 

@@ -4,9 +4,9 @@ import nbformat
 from conftest import RNN_LAB
 
 import lab_checks
-from autograder.config import load_config
-from autograder.labs import default_lab_folder
-from autograder.notebook import builder_body, render_text, text_to_notebook
+from autograder.build.notebook import builder_body, render_text, text_to_notebook
+from autograder.lab.config import load_config
+from autograder.lab.find import default_lab_folder
 
 
 def master():

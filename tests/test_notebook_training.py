@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from keras import layers
 
-from autograder import model_size
-from autograder.notebook_training import limit_training
+from autograder.grading.trusted import model_size
+from autograder.grading.untrusted.token_training import limit_training
 from reference import adder_models, imdb_models
 
 

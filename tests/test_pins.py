@@ -2,8 +2,8 @@
 
 import pytest
 
-from autograder import pins as pins_module
-from autograder.pins import PinError, needed, pins
+from autograder.build import pins as pins_module
+from autograder.build.pins import PinError, needed, pins
 
 TARGETS = {"Ubuntu 22.04": "3.11.0", "Debian 12": "3.11.2", "Ubuntu 24.04": "3.12.3"}
 

@@ -1,6 +1,6 @@
 """Notebooks shaped like what students really hand in (tests/real_submissions/, each the
 solution with one ordinary change; README there): every one keeps its 84 points, through the
-batch grader, ``rnnlab grade FILE`` and the Gradescope entry point alike."""
+batch grader, ``kerasgrade grade FILE`` and the Gradescope entry point alike."""
 
 import json
 import shutil
@@ -11,15 +11,17 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder.batch import collect, grade_class
-from autograder.settings import RunSettings
-from autograder.submission import (
+from autograder.cohort.collect import collect
+from autograder.cohort.run import grade_class
+from autograder.grading.options import GradingOptions
+from autograder.grading.submission import (
     InvalidSubmission,
     choose_notebook,
     find_in_folder,
     is_clutter,
     read_submission,
 )
+from autograder.lab.settings import RunSettings
 
 CASES = Path(__file__).parent / "real_submissions"
 EXPECTED = tomllib.loads((CASES / "expected.toml").read_text())
@@ -170,8 +172,11 @@ def test_every_real_submission_keeps_its_points_in_a_batch(built, tmp_path):
     names.append("submission_4242")
     out = tmp_path / "out"
     records = grade_class(
-        built, [corpus], out, settings=RunSettings.of("grading", "generated"), timeout=240,
-        memory=4 * 2**30, workers=2, progress=lambda line: None,
+        built, [corpus], out,
+        options=GradingOptions.of(
+            built.lab, RunSettings.of("grading", "generated"), phase_timeout=240, memory_gib=4
+        ),
+        workers=2, progress=lambda line: None,
     )  # fmt: skip
     rows = {record["file"]: record for record in records}
     assert sorted(rows) == sorted(names)
@@ -190,7 +195,7 @@ def test_every_real_submission_keeps_its_points_in_a_batch(built, tmp_path):
 
 @pytest.mark.slow
 def test_the_gradescope_entry_point_grades_a_submission_with_macos_clutter(built, tmp_path):
-    from autograder import gradescope
+    from autograder.gradescope import run as gradescope
 
     root = tmp_path / "autograder"
     (root / "source").mkdir(parents=True)

@@ -5,13 +5,15 @@ from pathlib import Path
 
 import pytest
 
-from autograder import batch, grade, report
-from autograder.batch import Submission, failure_record, record_of, write_feedback
-from autograder.config import load_config
-from autograder.isolation import FOLDER, Isolation
-from autograder.labs import default_lab_folder
-from autograder.questions import question_visibility
-from autograder.report import class_faults, message_key, write_html_report
+from autograder.cohort import gradebook, report
+from autograder.cohort.collect import Submission
+from autograder.cohort.gradebook import record_of, write_feedback
+from autograder.cohort.report import class_faults, message_key, write_html_report
+from autograder.grading.results import GradeReport, Status, TestResult
+from autograder.grading.untrusted.isolation import FOLDER, Isolation
+from autograder.lab.config import load_config
+from autograder.lab.find import default_lab_folder
+from autograder.lab.questions import question_visibility
 
 RUN = {"assignment": "rnn_lab", "profile": "smoke", "data": "generated"}
 UNITS_64 = "Layer 3 (LSTM) has 64 units; the reference has 128."
@@ -28,10 +30,12 @@ def graded_record(config, name: str, failing: dict[tuple[str, str], str]) -> dic
     """The batch's record of ``name`` graded normally, failing the tests in ``failing``
     (``(question, test) -> message``) and passing every other auto-graded test."""
     results = [
-        grade.TestResult(question, test, 0 if (question, test) in failing else points, points,
-                         failing.get((question, test), ""), question_visibility(question, config)[test],
-                         "reused" if test == "accuracy" and question != "q7" else
-                         "trained" if test == "accuracy" else None)
+        TestResult(question=question, test=test,
+                   points=0 if (question, test) in failing else points, max_points=points,
+                   message=failing.get((question, test), ""),
+                   hidden=question_visibility(question, config)[test],
+                   measurement="reused" if test == "accuracy" and question != "q7" else
+                   "trained" if test == "accuracy" else None)
         for question, tests in config.points.items()
         if not config.is_manual(question)
         for test, points in tests.items()
@@ -40,7 +44,10 @@ def graded_record(config, name: str, failing: dict[tuple[str, str], str]) -> dic
     for result in results:
         scores[result.question] += result.points
     possible = {q: config.question_points(q) for q in config.points}
-    graded = grade.GradeReport(Path(name), "completed", "ran", "test", scores, possible, results)
+    graded = GradeReport(
+        submission=Path(name), status=Status.COMPLETED, message="ran", isolation="test",
+        scores=scores, possible=possible, results=results,
+    )  # fmt: skip
     return record_of(submission(name), graded, "digest", RUN)
 
 
@@ -54,10 +61,10 @@ def render(config, records: list[dict], out: Path) -> str:
         write_feedback(out, record)
     written = {}
     write_html_report(
-        out / batch.REPORT, config, records, lambda path, text: written.update({path: text}),
-        Isolation(FOLDER), feedback_dir=batch.FEEDBACK_DIR,
+        out / gradebook.REPORT, config, records, lambda path, text: written.update({path: text}),
+        Isolation(FOLDER), feedback_dir=gradebook.FEEDBACK_DIR,
     )  # fmt: skip
-    return written[out / batch.REPORT]
+    return written[out / gradebook.REPORT]
 
 
 @pytest.fixture()
@@ -68,7 +75,12 @@ def small_class(config):
         graded_record(config, "bob.ipynb", {layers: UNITS_32}),
         graded_record(config, "sub/cid.ipynb", {layers: "The model has 2 layers, not 4."}),
         graded_record(config, "dan.ipynb", {}),
-        failure_record(submission("eve.ipynb"), config, "digest", RUN, "kernel-died", "died"),
+        record_of(
+            submission("eve.ipynb"),
+            GradeReport.not_graded(config, Path("eve.ipynb"), Status.KERNEL_DIED, "died"),
+            "digest",
+            RUN,
+        ),  # fmt: skip
     ]
 
 
@@ -92,7 +104,6 @@ def test_the_report_counts_each_tests_failures_and_groups_messages_by_their_word
     assert by_test["q2", "accuracy"].failed == 1
     grouped = "Layer N (LSTM) has N units; the reference has N."
     assert message_key(UNITS_64) == message_key(UNITS_32) == grouped
-    assert report.GRADED == batch.GRADED
 
 
 def test_the_report_links_each_student_to_a_feedback_file_and_escapes_messages(
@@ -135,8 +146,9 @@ def test_a_large_class_shows_few_links_and_few_messages_per_test(config, tmp_pat
 def test_the_time_line_lists_only_the_checks_that_took_a_second():
     def timing(**seconds) -> str:
         scores, possible = {"q4": 10.0, "q7": 10.0}, {"q4": 10.0, "q7": 10.0}
-        return grade.GradeReport(Path("a"), "completed", "ran", "test", scores, possible,
-                                 seconds={"execute": 12.9, **seconds}).timing()  # fmt: skip
+        return GradeReport(submission=Path("a"), status=Status.COMPLETED, message="ran",
+                           isolation="test", scores=scores, possible=possible,
+                           seconds={"execute": 12.9, **seconds}).timing()  # fmt: skip
 
     assert timing(check=0.7, q4=0.3, q7=0.4) == "Time: notebook 12.9 s, checks 0.7 s."
     assert (

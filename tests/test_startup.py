@@ -1,4 +1,4 @@
-"""autograder.startup: heavy imports with the garbage collector paused, then frozen."""
+"""autograder.grading.startup: heavy imports with the garbage collector paused, then frozen."""
 
 import gc
 import subprocess
@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from autograder.startup import import_frozen
+from autograder.grading.startup import import_frozen
 
 
 @pytest.fixture
@@ -43,7 +43,7 @@ def test_keras_imported_frozen_is_out_of_the_collectors_reach():
     full collection (``clear_session`` runs one) does not walk, and Keras works."""
     program = (
         "import gc\n"
-        "from autograder.startup import import_frozen\n"
+        "from autograder.grading.startup import import_frozen\n"
         "import_frozen('keras')\n"
         "import keras\n"
         "assert gc.isenabled() and gc.get_freeze_count() > 100_000, gc.get_freeze_count()\n"

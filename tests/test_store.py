@@ -14,8 +14,9 @@ from keras import layers
 
 import lab_checks
 import labkit.checks
-from autograder.labs import default_lab_folder
-from autograder.store import MeasurementStore, NoReuse, canonical_architecture
+from autograder.grading.trusted.canonical import canonical_architecture
+from autograder.grading.trusted.store import MeasurementStore, NoReuse
+from autograder.lab.find import default_lab_folder
 from reference import imdb_models
 
 IDENTITY = {"task": "imdb", "seed": 1, "data": "generated", "epochs": 2, "batch_size": 32}
@@ -280,8 +281,8 @@ def test_the_same_training_in_two_processes_measures_the_same(tmp_path):
 
 
 def test_an_unwritable_cache_grades_without_reuse(tmp_path, monkeypatch, capsys):
-    from autograder import store
-    from autograder.config import load_config
+    from autograder.grading.trusted import store
+    from autograder.lab.config import load_config
 
     blocked = tmp_path / "file"
     blocked.write_text("not a folder")
@@ -325,3 +326,19 @@ def test_a_claim_is_dropped_when_the_check_records_nothing(tmp_path):
     first.close()  # the check stopped before it recorded anything (the job's end)
     assert second.get(key) is None  # not blocked: it claims the training itself
     second.close()
+
+
+def test_the_cache_kept_under_the_old_name_is_read_not_written(tmp_path, monkeypatch):
+    """The toolkit was called rnnlab: what its users' caches measured still counts."""
+    from autograder.grading.trusted import store
+    from autograder.lab.config import load_config
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    key = "cd" + "0" * 62
+    MeasurementStore(tmp_path / "rnnlab" / "measurements").put(key, [0.5, 0.8])
+    folder = store.user_store(load_config(default_lab_folder()))
+    assert folder == tmp_path / "kerasgrade" / "measurements"
+    assert MeasurementStore(folder).get(key) == [0.5, 0.8]
+    assert sorted(p.name for p in (tmp_path / "rnnlab" / "measurements").rglob("*.json")) == [
+        f"{key}.json"
+    ]

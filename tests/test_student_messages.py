@@ -11,9 +11,9 @@ from keras import layers
 from otter.test_files.ok_test import OKTestFile
 
 import lab_checks
-from autograder.config import load_config
-from autograder.labs import default_lab_folder
-from autograder.questions import question_tests
+from autograder.lab.config import load_config
+from autograder.lab.find import default_lab_folder
+from autograder.lab.questions import question_tests
 
 SMOKE = {"smoke": {"generated": 0.65}}
 

@@ -1,4 +1,4 @@
-"""Hostile submissions get exactly what their real answers deserve under `rnnlab grade`."""
+"""Hostile submissions get exactly what their real answers deserve under `kerasgrade grade`."""
 
 import socket
 from pathlib import Path
@@ -6,9 +6,10 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder.grade import grade
-from autograder.isolation import FOLDER, NAMESPACES, probe
-from autograder.settings import RunSettings
+from autograder.grading.grade import grade
+from autograder.grading.options import GradingOptions
+from autograder.grading.untrusted.isolation import FOLDER, NAMESPACES, probe
+from autograder.lab.settings import RunSettings
 
 pytestmark = pytest.mark.slow
 
@@ -103,7 +104,9 @@ def hostile(built, tmp_path: Path, name: str, cell: str) -> Path:
 
 
 def graded(built, path, timeout=900):
-    return grade(built, path, settings=RunSettings.of("smoke", "generated"), timeout=timeout)
+    settings = RunSettings.of("smoke", "generated")
+    options = GradingOptions.of(built.lab, settings, phase_timeout=timeout)
+    return grade(built, path, options=options)
 
 
 def auto_points_other_than(report, *questions):

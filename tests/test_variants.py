@@ -3,7 +3,7 @@
 Every valid variant must get full marks on its question and every wrong one must lose
 marks with feedback that names its fault. The fast test runs each variant's structure and
 count tests in-process (answers still cross the JSON boundary); the slow one grades the
-whole corpus through `rnnlab verify-tests`, the real sandbox-then-checker path, accuracy
+whole corpus through `kerasgrade verify-tests`, the real sandbox-then-checker path, accuracy
 training included.
 """
 
@@ -15,13 +15,14 @@ from pathlib import Path
 import pytest
 from conftest import RNN_LAB
 
-from autograder.answers import export_cell_source, read_answers
-from autograder.check import run_test, unreadable_answer
-from autograder.config import load_config
-from autograder.questions import answer_names, question_tests
-from autograder.settings import RunSettings
-from autograder.store import canonical_architecture, canonical_compile
-from autograder.verify import PRELUDE_FILE, load_corpus, table, verify
+from autograder.grading.trusted.answers import read_answers
+from autograder.grading.trusted.canonical import canonical_architecture, canonical_compile
+from autograder.grading.trusted.check import run_test, unreadable_answer
+from autograder.grading.untrusted.export import export_cell_source
+from autograder.lab.config import load_config
+from autograder.lab.questions import answer_names, question_tests
+from autograder.lab.settings import RunSettings
+from autograder.quality.verify import PRELUDE_FILE, load_corpus, table, verify
 
 CONFIG = load_config(RNN_LAB.folder)
 CORPUS = load_corpus(RNN_LAB.variants_dir)
@@ -87,7 +88,7 @@ def test_the_corpus_is_graded_right_and_alike_with_measurements_reused(tmp_path)
 
 
 # The measurements of the corpus' trainings in the grading profile on generated reviews, made
-# by `rnnlab verify-tests --store assignments/rnn_lab/variants/measurements` (README, "What a
+# by `kerasgrade verify-tests --store assignments/rnn_lab/variants/measurements` (docs/measurement-store.md, "What a
 # CI run proves"). Keyed by what decides a training, so a changed variant, training code or
 # package version trains again rather than reusing a stale figure.
 GRADING_MEASUREMENTS = RNN_LAB.variants_dir / "measurements"

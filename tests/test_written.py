@@ -5,9 +5,8 @@ from pathlib import Path
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from autograder.grade import GradeReport
-from autograder.gradescope import results_json
-from autograder.written import BEGIN, END, PROMPT, written_answers
+from autograder.grading.results import GradeReport, Status
+from autograder.grading.written import BEGIN, END, PROMPT, written_answers
 
 QUESTIONS = ["q1a_why", "q5_compare"]
 
@@ -41,10 +40,10 @@ def test_an_untouched_prompt_or_a_deleted_question_is_an_empty_answer():
 
 def test_gradescope_results_carry_each_written_answer_worth_nothing():
     report = GradeReport(
-        Path("s.ipynb"), "ok", "", "ran", {"q1a_why": None}, {"q1a_why": 6},
-        written={"q1a_why": "Ids are labels."},
+        submission=Path("s.ipynb"), status=Status.COMPLETED, message="", isolation="ran",
+        scores={"q1a_why": None}, possible={"q1a_why": 6}, written={"q1a_why": "Ids are labels."},
     )  # fmt: skip
-    written = [test for test in results_json(report)["tests"] if "written" in test["name"]]
+    written = [test for test in report.to_gradescope()["tests"] if "written" in test["name"]]
     assert written == [
         {
             "name": "q1a_why (written answer, graded by a person)",

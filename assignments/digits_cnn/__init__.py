@@ -1,12 +1,12 @@
 """The convolutional-networks lab: handwritten digits (8 x 8 images) with a small CNN.
 
-This file is the lab's interface to the toolkit (``autograder.lab``): its questions, the
+This file is the lab's interface to the toolkit (``autograder.lab.folder``): its questions, the
 shipped modules, its data source and accuracy task.
 """
 
 import digits_support
-from autograder.lab import AccuracyTask, DataOptions
-from autograder.questions import (
+from autograder.lab.folder import AccuracyTask, DataOptions
+from autograder.lab.questions import (
     CountQuestion,
     ManualQuestion,
     ModelQuestion,

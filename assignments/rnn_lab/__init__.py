@@ -1,12 +1,12 @@
 """The recurrent-networks lab: IMDB sentiment with five models, then an LSTM that learns to add.
 
-This file is the lab's interface to the toolkit (``autograder.lab``): its questions, the
+This file is the lab's interface to the toolkit (``autograder.lab.folder``): its questions, the
 shipped modules, its data sources and accuracy tasks.
 """
 
 import lab_support
-from autograder.lab import AccuracyTask, DataOptions, Download
-from autograder.questions import (
+from autograder.lab.folder import AccuracyTask, DataOptions, Download
+from autograder.lab.questions import (
     CountQuestion,
     DemoQuestion,
     ManualQuestion,
@@ -73,12 +73,17 @@ QUESTIONS = {
         "The embedding holds one vector of 100 numbers per word of the vocabulary; Flatten "
         "turns 500 such vectors into one long input for the Dense layer.",
     ),
+    # One more epoch makes the CNN fair to its slowest allowed design on real reviews: at 2
+    # epochs the coarse-pooling design (pooling 4, dropout 0.5 twice) reached 0.683 on
+    # average and its threshold fell below chance; at 3 it reaches 0.808, like the
+    # reference, and no fresh run of either fell below the threshold (calibration.toml).
     "q2": ModelQuestion(
         "model_cnn",
         imdb_model("build_cnn_model"),
         "CNN",
         False,
         "imdb",
+        extra_epochs=1,
         calibration_designs=(slow_design("build_cnn_coarse_pool_dropout"),),
         check_seconds=11,
     ),
@@ -103,7 +108,7 @@ QUESTIONS = {
     # epochs it still stayed near chance on 1 of 8 fresh seeds (10002: best look 0.663), so
     # the check trains up to 5. The thresholds were calibrated at 3: the same training looked
     # at longer has a best look never lower, so at 5 epochs the thresholds can only err toward
-    # passing and the false-fail counts only overstate (README, "Calibrating thresholds"). The check
+    # passing and the false-fail counts only overstate (docs/calibration.md). The check
     # stops once the threshold is reached, so a model that learns fast (the reference: half-way
     # through its first epoch) trains no longer for it.
     "q4": ModelQuestion(

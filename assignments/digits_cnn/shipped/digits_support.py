@@ -25,13 +25,14 @@ from functools import lru_cache
 
 import numpy as np
 
-from labkit.profiles import active_profile as _active_profile
 from labkit.profiles import (  # noqa: F401  (set_seeds: for the notebook and the checks)
+    GradingLimits,
     import_keras_quietly,
     in_a_notebook,
     profiles_beside,
     set_seeds,
 )
+from labkit.profiles import active_profile as _active_profile
 
 IMAGE_SHAPE = (8, 8, 1)  # rows, columns, channels (one grey channel)
 CLASSES = 10  # the digits 0..9
@@ -50,8 +51,9 @@ import_keras_quietly()
 
 
 @dataclass(frozen=True)
-class Profile:
-    """A training budget. ``None`` means "as much as the lab asks for".
+class Profile(GradingLimits):
+    """A training budget, and the limits a graded run has in it (``GradingLimits``). ``None``
+    means "as much as the lab asks for".
 
     In a grading run the notebook's own training is skipped (``notebook_epochs`` 0): the
     grade comes from fresh copies the checker trains. The checks' budget is what the

@@ -1,7 +1,7 @@
 """The slowest-learning designs the lab's specs allow, for calibration only.
 
 A question's accuracy threshold is the lowest of the thresholds calibrated on its reference
-and on each of these (``calibration_designs`` in the lab's interface, ``autograder.calibrate``),
+and on each of these (``calibration_designs`` in the lab's interface, ``autograder.quality.calibrate``),
 so that every design ``lab_specs`` accepts clears it when it learns, not only the reference.
 Each design takes every bound of its spec at the end that slows learning: the most dropout
 (``lab_specs.MAX_DROPOUT``), the deepest stack (``MAX_STACK``), the coarsest pooling, the fewest

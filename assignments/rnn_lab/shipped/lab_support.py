@@ -28,13 +28,14 @@ from pathlib import Path
 
 import numpy as np
 
-from labkit.profiles import active_profile as _active_profile
 from labkit.profiles import (  # noqa: F401  (set_seeds: for the notebook and the checks)
+    GradingLimits,
     import_keras_quietly,
     in_a_notebook,
     profiles_beside,
     set_seeds,
 )
+from labkit.profiles import active_profile as _active_profile
 
 VOCABULARY_SIZE = 10_000
 MAX_REVIEW_LENGTH = 500
@@ -49,7 +50,7 @@ import_keras_quietly()
 
 PROFILE_ENV = "RNNLAB_PROFILE"
 IMDB_SOURCE_ENV = "RNNLAB_IMDB"
-DATA_ENV = IMDB_SOURCE_ENV  # the name the toolkit reads (autograder.lab)
+DATA_ENV = IMDB_SOURCE_ENV  # the name the toolkit reads (autograder.lab.folder)
 DEFAULT_IMDB_SOURCE = "keras"
 GENERATED_SOURCE = "generated"
 GENERATED_LONG_SOURCE = "generated-long"
@@ -62,8 +63,9 @@ INDEX_FROM = 3
 
 
 @dataclass(frozen=True)
-class Profile:
-    """A training budget. ``None`` means "as much as the lab asks for".
+class Profile(GradingLimits):
+    """A training budget, and the limits a graded run has in it (``GradingLimits``). ``None``
+    means "as much as the lab asks for".
 
     In a grading run the notebook's own training is skipped (``notebook_epochs`` 0): the
     grade comes from fresh copies the checker trains. The checks' budget is what the

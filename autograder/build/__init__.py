@@ -1,0 +1,1 @@
+"""Building an assignment: the master notebook, otter assign, the Gradescope zip and its pins."""

@@ -1,0 +1,110 @@
+"""What a class' grading writes for people: each submission's record (the saved result),
+the gradebook (CSV), the students' feedback files, the HTML report and the console's
+progress lines."""
+
+from __future__ import annotations
+
+import csv
+import io
+import statistics
+from dataclasses import dataclass
+from pathlib import Path
+
+from autograder.cohort.collect import Submission
+from autograder.cohort.report import write_html_report
+from autograder.files import write_atomically
+from autograder.grading.results import GradeReport, Status
+from autograder.lab.config import AssignmentConfig
+
+RESULTS_DIR = "results"
+FEEDBACK_DIR = "feedback"
+GRADEBOOK = "gradebook.csv"
+REPORT = "report.html"
+
+
+def record_of(submission: Submission, report: GradeReport, digest: str, run: dict) -> dict:
+    """What the class' results keep of one submission (``GradeReport.to_record``), with which
+    file it was, whose, and under which settings (``run``): what decides whether to grade it
+    again."""
+    identity = {
+        "key": submission.key,
+        "file": submission.name,
+        "student": submission.student,
+        "sha256": digest,
+        **run,
+    }
+    return {**identity, **report.to_record()}
+
+
+@dataclass
+class Counts:
+    total: int
+    done: int = 0
+    failed: int = 0
+
+    def add(self, status: str) -> None:
+        self.done += 1
+        self.failed += status != Status.GRADED
+
+    def bar(self, width: int = 20) -> str:
+        filled = round(width * self.done / max(1, self.total))
+        return (
+            f"[{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total} done, "
+            f"{self.failed} failed, {self.total - self.done} remaining"
+        )
+
+
+def summary(record: dict) -> str:
+    possible = sum(v for q, v in record["possible"].items() if record["scores"][q] is not None)
+    text = f"{record['status']}, {record['total']:g}/{possible:g}"
+    return text if record["status"] == Status.GRADED else f"{text} ({record['reason']})"
+
+
+def gradebook_csv(config: AssignmentConfig, records: list[dict]) -> str:
+    """One row per submission; manual questions are left blank for the person who grades them."""
+    questions = list(config.points)
+    possible = sum(config.question_points(q) for q in questions if not config.is_manual(q))
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["file", "student", "status", "reason", *questions, "total", "possible"])
+    for record in records:
+        text = [record["file"], record["student"], record["status"], record["reason"]]
+        scores = ["" if (s := record["scores"].get(q)) is None else f"{s:g}" for q in questions]
+        total = "" if record["status"] == Status.GRADER_ERROR else f"{record['total']:g}"
+        totals = [total, f"{possible:g}"]
+        writer.writerow([*map(spreadsheet_safe, text), *scores, *totals])
+    return buffer.getvalue()
+
+
+def spreadsheet_safe(text: str) -> str:
+    """Text a spreadsheet will not run as a formula: file names and error messages come from
+    students, and ``=HYPERLINK(...)`` in a cell is code to Excel."""
+    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def write_feedback(out: Path, record: dict) -> None:
+    """The student's own file: points per question and every failed test's message."""
+    student = f" (student {record['student']})" if record["student"] else ""
+    text = f"Submission: {record['file']}{student}\n{record['feedback']}\n"
+    write_atomically(out / FEEDBACK_DIR / f"{record['key']}.txt", text)
+
+
+def write_summaries(out: Path, config: AssignmentConfig, records: list[dict], isolation) -> None:
+    """The gradebook and the HTML report over ``records`` in ``out``, each written atomically;
+    ``isolation``: the level the class' notebooks ran at, for the report."""
+    write_atomically(out / GRADEBOOK, gradebook_csv(config, records))
+    write_html_report(
+        out / REPORT, config, records, write_atomically, isolation, feedback_dir=FEEDBACK_DIR
+    )
+
+
+def closing_summary(records: list[dict], seconds: float) -> str:
+    statuses: dict[str, int] = {}
+    for record in records:
+        statuses[record["status"]] = statuses.get(record["status"], 0) + 1
+    graded_times = [r["seconds"] for r in records if r["seconds"]] or [0.0]
+    return (
+        f"{len(records)} submission(s): "
+        + ", ".join(f"{count} {status}" for status, count in sorted(statuses.items()))
+        + f". Wall time {seconds:.0f} s; median per graded submission {statistics.median(graded_times):.0f} s."
+    )

@@ -1,0 +1,1 @@
+"""Tests of the tests: ``verify-tests`` on the variant corpus and ``calibrate`` for accuracy thresholds."""

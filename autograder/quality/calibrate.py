@@ -1,0 +1,285 @@
+"""``kerasgrade calibrate``: accuracy thresholds from many seeded runs of the reference solution.
+
+Each run trains fresh copies of the reference models exactly as the hidden accuracy tests
+do (the lab's checks module's ``MEASUREMENTS``), only with another seed and always
+for the whole budget, scored at each of the test's looks; a run's figure is its best look,
+since a test passes as soon as a look reaches its threshold (``labkit.checks.judge``). The
+threshold for a question is a statistical lower bound of those accuracies (``RULE``), so
+the reference fails about 1 grading run in 100 or fewer; ``--validate`` measures that rate
+on fresh seeds. Results, with how they were obtained, go to ``calibration.toml`` in the
+assignment folder, whose thresholds take precedence over ``assignment.toml``'s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import psutil
+
+from autograder.environment import available_cores, cores_each, with_threads
+from autograder.errors import InputError, RunFailed
+from autograder.lab.config import CALIBRATION_FILE, AssignmentConfig
+from autograder.lab.settings import DataSource, RunSettings
+from autograder.quality.calibration_table import (
+    REFERENCE,
+    held_out_examples,
+    merged,
+    read_calibration,
+    versions_line,
+    write_calibration,
+)
+from autograder.quality.threshold import RULE, QuestionCalibration, close_calls, question_threshold
+
+VALIDATION_SEED_OFFSET = 10_000
+WORKER_MEMORY_BYTES = int(1.5 * 2**30)
+
+
+def accuracy_questions(config: AssignmentConfig, data: DataSource) -> list[str]:
+    """Questions with an accuracy test on this data source (a task that always trains on data
+    of one kind, only where the source has that kind)."""
+    from autograder.lab.questions import ModelQuestion
+
+    lab = config.lab
+    return [
+        name
+        for name, question in lab.questions.items()
+        if isinstance(question, ModelQuestion)
+        and question.accuracy_check
+        and lab.data_kind(question.accuracy_check, data.kind) == data.kind
+    ]
+
+
+def design_names(question) -> list[str]:
+    """``reference``, then the function name of each of the question's ``calibration_designs``."""
+    return [REFERENCE, *(design.function for design in question.calibration_designs)]
+
+
+def measure(lab, questions: list[str], seed: int) -> dict[str, dict[str, tuple[float, int]]]:
+    """Train the reference of each question once with ``seed``, and each of its
+    ``calibration_designs``: ``{question: {design: (accuracy, n)}}`` (``design_names``)."""
+    results = {}
+    for name in questions:
+        question = lab.questions[name]
+        measure_accuracy = lab.checks.MEASUREMENTS[question.accuracy_check]
+        builders = (question.builder, *question.calibration_designs)
+        results[name] = {}
+        for design, builder in zip(design_names(question), builders, strict=True):
+            measured = measure_accuracy(builder(), seed=seed, **question.training())
+            results[name][design] = (measured.accuracy, measured.examples)
+    return results
+
+
+def default_workers() -> int:
+    """One worker per core, as far as memory allows (about 1.5 GiB each)."""
+    by_memory = psutil.virtual_memory().available // WORKER_MEMORY_BYTES
+    return max(1, min(available_cores(), by_memory))
+
+
+def run_seeds(
+    config: AssignmentConfig,
+    questions: list[str],
+    seeds: list[int],
+    environment: dict,
+    workers: int,
+    progress,
+) -> dict[int, dict[str, tuple[float, int]]]:
+    """Measure every seed in ``workers`` processes, each taking every ``workers``-th seed."""
+    threads = cores_each(workers)
+    results: dict[int, dict[str, tuple[float, int]]] = {}
+    lock = threading.Lock()
+
+    def worker(share: list[int]) -> None:
+        command = [
+            sys.executable, "-m", "autograder.quality.calibrate", "--worker", "--lab", str(config.folder),
+            "--questions", *questions, "--seeds", *map(str, share),
+        ]  # fmt: skip
+        with subprocess.Popen(
+            command,
+            env=with_threads(environment, threads),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        ) as process:
+            for line in process.stdout:
+                record = json.loads(line)
+                with lock:
+                    results[record["seed"]] = record["results"]
+                    progress(
+                        f"  seed {record['seed']} ({len(results)}/{len(seeds)}, "
+                        f"{record['seconds']:.0f} s): "
+                        + ", ".join(
+                            f"{q} {design} {a:.3f}"
+                            for q, designs in record["results"].items()
+                            for design, (a, _) in designs.items()
+                        )
+                    )
+            stderr = process.stderr.read()
+        if process.returncode != 0:
+            raise RunFailed(f"a calibration worker failed:\n{stderr[-3000:]}")
+
+    shares = [seeds[index::workers] for index in range(workers)]
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        list(pool.map(worker, [share for share in shares if share]))
+    return results
+
+
+def calibrate(
+    config: AssignmentConfig,
+    *,
+    settings: RunSettings,
+    seeds: int,
+    validate: int,
+    workers: int,
+    only: list[str] | None = None,
+    first_validation_seed: int = VALIDATION_SEED_OFFSET,
+    progress=lambda line: print(line, flush=True),
+) -> dict:
+    """Calibrate, write the thresholds into the assignment's calibration file, and return them.
+
+    ``only`` recalibrates some questions (after a change to their budget) and keeps the
+    others' recorded runs, their thresholds re-derived under the current rule. Validation
+    seeds start at ``first_validation_seed``: after changing the rule, validate it on seeds
+    that did not help choose it.
+    """
+    profile, kind = settings.profile, settings.data.kind
+    questions = accuracy_questions(config, settings.data)
+    if only:
+        unknown = sorted(set(only) - set(questions))
+        if unknown:
+            raise InputError(
+                f"{unknown} have no accuracy check on {settings.data} data; pick from {questions}."
+            )
+        questions = [q for q in questions if q in only]
+    environment = settings.environment()
+    started = time.perf_counter()
+    progress(f"Calibrating {', '.join(questions)}: {seeds} seeds, {workers} worker(s)...")
+    runs = run_seeds(config, questions, list(range(seeds)), environment, workers, progress)
+    tasks = config.lab.accuracy_tasks
+    by_design = {
+        q: {d: [runs[s][q][d][0] for s in sorted(runs)] for d in runs[0][q]} for q in questions
+    }
+    examples = {q: next(iter(runs[0][q].values()))[1] for q in questions}
+    thresholds = {}
+    for q in questions:
+        chance = tasks[config.lab.questions[q].accuracy_check].chance
+        for design, accuracies in by_design[q].items():
+            calibration = QuestionCalibration(f"{q} {design}", accuracies, examples[q], chance)
+            progress("  " + calibration.summary())
+        thresholds[q] = question_threshold(by_design[q], examples[q])
+        progress(f"  {q}: threshold {thresholds[q]:.3f}, the lowest of its designs'")
+        if thresholds[q] <= QuestionCalibration(q, [0.0, 0.0], examples[q], chance).chance_ceiling:
+            progress(f"  WARNING: {q}'s threshold does not separate it from chance")
+    for warning in close_calls(thresholds, by_design, examples):
+        progress(f"  WARNING: {warning}")
+    rounded = {
+        q: {d: [round(a, 4) for a in runs] for d, runs in by_design[q].items()} for q in by_design
+    }
+    table = {
+        "data": settings.data.description(),
+        "seeds": seeds,
+        "date": datetime.date.today().isoformat(),
+        "versions": versions_line(),
+        "rule": RULE,
+        "minutes": round((time.perf_counter() - started) / 60, 1),
+        "thresholds": thresholds,
+        "accuracies": {q: rounded[q][REFERENCE] for q in questions},
+    }
+    designs = {
+        q: {d: runs for d, runs in rounded[q].items() if d != REFERENCE}
+        for q in questions
+        if len(rounded[q]) > 1
+    }
+    if designs:
+        table["designs"] = designs
+    if validate:
+        progress(f"Validating on {validate} fresh seeds...")
+        fresh = list(range(first_validation_seed, first_validation_seed + validate))
+        checks = run_seeds(config, questions, fresh, environment, workers, progress)
+
+        def below(q: str, design: str | None = None) -> int:
+            return sum(
+                any(
+                    accuracy < thresholds[q]
+                    for d, (accuracy, _) in checks[s][q].items()
+                    if design in (None, d)
+                )
+                for s in fresh
+            )
+
+        failed_runs = sum(
+            any(a < thresholds[q] for q in questions for a, _ in checks[s][q].values())
+            for s in fresh
+        )
+        table["validation"] = {
+            "seeds": validate,
+            "failed_runs": failed_runs,
+            **{f"{q}_below": below(q) for q in questions},
+        }
+        by_design_below = {
+            q: {d: below(q, d) for d in checks[fresh[0]][q]} for q in questions if q in designs
+        }
+        if by_design_below:
+            table["design_validation"] = by_design_below
+        progress(
+            f"  designs failed {failed_runs} of {validate} fresh grading runs: "
+            f"{ {q: below(q) for q in questions} } {by_design_below}"
+        )
+    path = config.folder / CALIBRATION_FILE
+    tables = read_calibration(path)
+    if only:
+        recorded = tables.get(f"{profile}.{kind}", {})
+        table = merged(
+            recorded,
+            table,
+            held_out_examples(config, accuracy_questions(config, settings.data), profile),
+        )
+    tables[f"{profile}.{kind}"] = table
+    write_calibration(path, tables)
+    progress(f"Wrote {path}")
+    return table
+
+
+def rederive(config: AssignmentConfig, *, settings: RunSettings) -> dict:
+    """Re-derive a recorded table's thresholds under the current rule, without training."""
+    profile, kind = settings.profile, settings.data.kind
+    path = config.folder / CALIBRATION_FILE
+    tables = read_calibration(path)
+    recorded = tables.get(f"{profile}.{kind}")
+    if not recorded:
+        raise InputError(f"{path} has no [{profile}.{kind}] table to re-derive.")
+    fresh = {"rule": RULE, "thresholds": {}, "accuracies": {}}
+    examples = held_out_examples(config, list(recorded["accuracies"]), profile)
+    tables[f"{profile}.{kind}"] = merged(recorded, fresh, examples)
+    write_calibration(path, tables)
+    return tables[f"{profile}.{kind}"]
+
+
+def worker_main(argv: list[str]) -> int:
+    """One calibration worker: a JSON line per seed on stdout."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--worker", action="store_true")
+    parser.add_argument("--lab", type=Path, required=True)
+    parser.add_argument("--questions", nargs="+", required=True)
+    parser.add_argument("--seeds", nargs="+", type=int, required=True)
+    args = parser.parse_args(argv)
+    from autograder.lab.folder import load_lab
+
+    lab = load_lab(args.lab)
+    for seed in args.seeds:
+        started = time.perf_counter()
+        results = measure(lab, args.questions, seed)
+        line = {"seed": seed, "results": results, "seconds": time.perf_counter() - started}
+        print(json.dumps(line), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(worker_main(sys.argv[1:]))
