@@ -12,7 +12,7 @@ from pathlib import Path
 from autograder.cli import verbs
 from autograder.errors import ToolkitError
 from autograder.grading.options import DEFAULT_MEMORY_GIB
-from autograder.quality.calibrate import VALIDATION_SEED_OFFSET
+from autograder.quality.threshold import VALIDATION_SEED_OFFSET
 from labkit.profiles import ProfileError
 
 

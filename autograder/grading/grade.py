@@ -95,7 +95,9 @@ def open_submission(
 ) -> nbformat.NotebookNode | GradeReport:
     """The notebook to grade in ``submission`` (a notebook, an otter zip or a Gradescope
     folder), or the report of why there is none to grade (``invalid-file``,
-    ``wrong-assignment``)."""
+    ``wrong-assignment``). Raises GradeError for a path that is no submission
+    (``check_submission_path``)."""
+    check_submission_path(submission)
     try:
         chosen = submission
         if submission.is_dir():
@@ -156,9 +158,8 @@ def start(
     isolation: Isolation,
 ) -> NotebookRun | GradeReport:
     """Phase 1 for ``submission`` as a path: its notebook's run (``run_notebook``), or the
-    report of why there is nothing to run (``open_submission``). Raises GradeError for a
-    path that is no submission (``check_submission_path``)."""
-    check_submission_path(submission)
+    report of why there is nothing to run (``open_submission``, which raises GradeError for
+    a path that is no submission)."""
     notebook = open_submission(config, submission)
     if isinstance(notebook, GradeReport):
         return notebook
@@ -220,7 +221,6 @@ def grade(
     for a path that is no submission.
     """
     submission = Path(submission)
-    check_submission_path(submission)
     notebook = open_submission(config, submission)
     if isinstance(notebook, GradeReport):
         return notebook  # nothing to run: no checker is started

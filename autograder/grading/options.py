@@ -63,13 +63,11 @@ class GradingOptions:
                 raise OptionsError(f"The {name} must be above 0, not {value}.")
         profile = lab.profiles[settings.profile]
         profile_phase = getattr(profile, "phase_timeout_seconds", None)
-        profile_cell = getattr(profile, "cell_timeout_seconds", None)
+        cell = cell_timeout or getattr(profile, "cell_timeout_seconds", None)
         return cls(
             settings=settings,
             phase_timeout=float(phase_timeout or profile_phase or DEFAULT_PHASE_TIMEOUT_SECONDS),
-            cell_timeout=float(cell_timeout or profile_cell)
-            if cell_timeout or profile_cell
-            else None,
+            cell_timeout=float(cell) if cell else None,
             memory=int((memory_gib or DEFAULT_MEMORY_GIB) * GIB),
             checkers=checkers,
         )

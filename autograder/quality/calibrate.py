@@ -36,9 +36,14 @@ from autograder.quality.calibration_table import (
     versions_line,
     write_calibration,
 )
-from autograder.quality.threshold import RULE, QuestionCalibration, close_calls, question_threshold
+from autograder.quality.threshold import (
+    RULE,
+    VALIDATION_SEED_OFFSET,
+    QuestionCalibration,
+    close_calls,
+    question_threshold,
+)
 
-VALIDATION_SEED_OFFSET = 10_000
 WORKER_MEMORY_BYTES = int(1.5 * 2**30)
 
 

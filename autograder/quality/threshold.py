@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 Z_ONE_IN_A_HUNDRED = 2.326  # one-sided 1% point of the normal distribution
 Z_CONFIDENCE = 1.645  # one-sided 95% point
+# Validation runs use seeds from here on, so that they never helped choose a threshold.
+VALIDATION_SEED_OFFSET = 10_000
 RULE = (
     "min(sigmoid(mean - k x sd), lowest run) - sqrt(p(1-p)/n), rounded down to 0.001, where mean "
     "and sd are those of the runs' log-odds log(p/(1-p)) (p clipped to 0.5/n from 0 and 1) and k "

@@ -36,7 +36,7 @@ def tree_rss(process: psutil.Process) -> int:
 class Outcome:
     """How a supervised command ended."""
 
-    limit: str | None  # "timeout" or "out-of-memory" when the supervisor stopped it
+    limit: Status | None  # TIMEOUT or OUT_OF_MEMORY when the supervisor stopped it
     returncode: int
     stderr: str  # the last 2,000 characters
     peak_rss: int  # bytes
@@ -98,10 +98,10 @@ class Watched:
 
     def watch(
         self, timeout: float, memory: int, until: threading.Event | None = None
-    ) -> str | None:
+    ) -> Status | None:
         """Wait until the command ends (or ``until`` is set), killing it at the limits: after
         ``timeout`` seconds from now or once its process tree holds more than ``memory``
-        bytes. Returns ``"timeout"`` or ``"out-of-memory"`` when it was killed, else None.
+        bytes. Returns ``Status.TIMEOUT`` or ``Status.OUT_OF_MEMORY`` when it was killed, else None.
         Raises ``Stopped`` (the command killed) after ``stop_everything``."""
         started = time.monotonic()
         watched = psutil.Process(self.process.pid)
@@ -136,7 +136,7 @@ class Watched:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(self.process.pid, signal.SIGKILL)
 
-    def finish(self, verdict: str | None) -> Outcome:
+    def finish(self, verdict: Status | None) -> Outcome:
         """Wait for the command to end (kill it first with ``kill`` to not wait), forget it and
         say how it ended; ``verdict`` is ``watch``'s. Called again, it says the same."""
         if self._outcome is not None:
