@@ -215,22 +215,53 @@ def shape_digest(name: str, shape: tuple) -> str:
     return hashlib.sha256(f"{name}={tuple(int(size) for size in shape)}".encode()).hexdigest()[:16]
 
 
+NUMBER_WORDS = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five"}
+
+
 @student_check
-def check_hand_shape(namespace: dict, name: str, digest: str | None = None, hint: str = "") -> None:
+def check_hand_shape(
+    namespace: dict,
+    name: str,
+    digest: str | None = None,
+    hint: str = "",
+    *,
+    axes: tuple[str, ...] | None = None,
+    example: str = "(6, 6, 8)",
+    one: str = "example",
+) -> None:
     """An output shape worked out by hand, held in ``name``: a tuple of whole numbers (one per
     axis, without the batch size), and the right one if ``digest`` (``shape_digest`` of the
-    right shape) is given. Only Python and NumPy integers count."""
+    right shape) is given. Only Python and NumPy integers count, compared as plain ``int``.
+
+    A lab whose shapes have named axes passes them (``axes=("rows", "columns",
+    "channels")``, with an ``example`` shape and what ``one`` example is, "image"): the
+    messages then name the axes, and a shape with one number too many is taken for one that
+    kept Keras' batch size."""
     if name not in namespace:
         fail(f"`{name}` is not defined yet: run the cell that sets it.")
     answer = namespace[name]
-    sizes = answer if type(answer) in (tuple, list) else None
-    if sizes is None or not all(
-        type(size) is int or isinstance(size, np.integer) for size in sizes
-    ):
+    size = NUMBER_WORDS.get(len(axes), str(len(axes))) if axes else ""
+    named = f"{size} whole numbers ({', '.join(axes)})" if axes else "whole numbers"
+    if type(answer) not in (tuple, list):
+        fail(f"Write the shape as a tuple of {named} such as {example}; you gave {answer!r:.60}.")
+    if axes and len(answer) == len(axes) + 1:
         fail(
-            f"Write the shape as a tuple of whole numbers such as (6, 6, 8); you gave {answer!r:.60}."
+            f"`{name}` has {len(answer)} numbers; give the shape of one {one}, "
+            f"({', '.join(axes)}), without the batch size that Keras shows first."
         )
-    shape = tuple(int(size) for size in sizes)
+    if axes and len(answer) != len(axes):
+        fail(
+            f"`{name}` has {len(answer)} numbers; a shape here has {size}: "
+            f"{', '.join(axes[:-1])} and {axes[-1]}, such as {example}."
+        )
+    if not all(type(size) is int or isinstance(size, np.integer) for size in answer):
+        if axes:
+            fail(
+                f"Write each size in `{name}` as a whole number such as 5 (not 5.0 or '5'); you "
+                f"gave {answer!r:.60}."
+            )
+        fail(f"Write the shape as a tuple of {named} such as {example}; you gave {answer!r:.60}.")
+    shape = tuple(int(size) for size in answer)
     if digest is not None and shape_digest(name, shape) != digest:
         fail(f"{shape} is not the right shape. {hint}".strip())
 
@@ -548,3 +579,55 @@ def check_accuracy_of(
             f"least {threshold_wanted:.1%}. {advice}",
             result.accuracy,
         ) from None
+
+
+class DatasetChecks:
+    """The accuracy check of a lab whose model questions all train on one
+    ``labkit.dataset.Dataset``: what a lab's checks module otherwise writes by hand.
+
+    ``specs``: the lab's ``SpecBook``; ``scored``: what a failed check says was scored, a
+    format with ``accuracy`` and ``examples`` ("labelled {accuracy:.1%} of {examples}
+    held-out images correctly"); ``where_to_look``: where a model whose output layer, loss and
+    optimizer are right should look when it falls short; ``seed``: the fresh copies' seed.
+    ``measurements`` is the lab's ``MEASUREMENTS`` (task -> measurement), ``check_accuracy``
+    the function its accuracy tests call.
+    """
+
+    def __init__(self, dataset, specs: SpecBook, *, scored: str, where_to_look: str, seed: int):
+        self.dataset, self.specs, self.seed = dataset, specs, seed
+        self.feedback = (scored, where_to_look)
+        self.measurements = {dataset.kind: self.measure}
+        self.check_accuracy = student_check(self._check_accuracy)
+
+    def measure(self, model, batch_size: int, seed: int | None = None, extra_epochs: int = 0,
+                enough: float | None = None) -> Measurement:  # fmt: skip
+        """``Dataset.measure`` at the checks' seed unless ``seed`` is given (calibration)."""
+        return self.dataset.measure(
+            model, batch_size=batch_size, seed=self.seed if seed is None else seed,
+            extra_epochs=extra_epochs, enough=enough,
+        )  # fmt: skip
+
+    def _check_accuracy(
+        self,
+        namespace: dict,
+        name: str,
+        spec: str | dict,
+        task: str,
+        thresholds: dict[str, dict[str, float]],
+        batch_size: int,
+        extra_epochs: int = 0,
+    ) -> None:
+        """A fresh copy of the model in ``name``, trained within the profile's budget,
+        reaches the threshold for the lab's data after one of its epochs."""
+        if task != self.dataset.kind:
+            raise GraderProblem(f"This lab has no accuracy task {task!r}; ask your instructor.")
+        profile = self.dataset.active_profile().name
+        check_accuracy_of(
+            namespace,
+            name,
+            self.specs.spec(spec),
+            functools.partial(self.measure, batch_size=batch_size, extra_epochs=extra_epochs),
+            threshold(thresholds, profile, self.dataset.kind),
+            profile,
+            self.feedback,
+        )

@@ -56,8 +56,8 @@ def test_a_folder_without_the_interface_is_refused(tmp_path):
         load_lab(tmp_path)
     shutil.copytree(installed_labs_dir() / "digits_cnn", tmp_path / "broken")
     interface = tmp_path / "broken" / "__init__.py"
-    interface.write_text(interface.read_text().replace("SANDBOX_FILES =", "SANDBOX =", 1))
-    with pytest.raises(LabError, match="does not define SANDBOX_FILES"):
+    interface.write_text(interface.read_text().replace("LAB = LabSpec(", "LABS = LabSpec(", 1))
+    with pytest.raises(LabError, match=r"does not declare its lab: add `LAB = LabSpec\(...\)`"):
         load_lab(tmp_path / "broken")
 
 

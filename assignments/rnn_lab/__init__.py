@@ -1,11 +1,11 @@
 """The recurrent-networks lab: IMDB sentiment with five models, then an LSTM that learns to add.
 
-This file is the lab's interface to the toolkit (``autograder.lab.folder``): its questions, the
-shipped modules, its data sources and accuracy tasks.
+This file is the lab's interface to the toolkit (``autograder.lab.folder.LabSpec``): its questions,
+the shipped modules, its data sources and accuracy tasks.
 """
 
 import lab_support
-from autograder.lab.folder import AccuracyTask, DataOptions, Download
+from autograder.lab.folder import AccuracyTask, DataOptions, Download, LabSpec
 from autograder.lab.questions import (
     CountQuestion,
     DemoQuestion,
@@ -13,10 +13,6 @@ from autograder.lab.questions import (
     ModelQuestion,
     Reference,
 )
-
-SUPPORT_MODULE = "lab_support"
-CHECKS_MODULE = "lab_checks"
-SANDBOX_FILES = ("lab_support.py", "profiles.toml")  # what a graded notebook reads beside it
 
 GENERATED = lab_support.GENERATED_SOURCE
 DATA = DataOptions(
@@ -59,18 +55,21 @@ def adder_model(function: str) -> Reference:
 
 QUESTIONS = {
     "q1a_count": CountQuestion(
-        "count_feedforward",
-        imdb_model("build_feedforward_model"),
-        "Each Dense layer has (inputs x units) weights plus one bias per unit; add up both layers.",
+        variable="count_feedforward",
+        reference=imdb_model("build_feedforward_model"),
+        hint="Each Dense layer has (inputs x units) weights plus one bias per unit; add up both layers.",
     ),
     "q1a": ModelQuestion(
-        "model_feedforward", imdb_model("build_feedforward_model"), "FEEDFORWARD", True
+        variable="model_feedforward",
+        builder=imdb_model("build_feedforward_model"),
+        spec="FEEDFORWARD",
+        fixed_total=True,
     ),
     "q1a_why": ManualQuestion(),
     "q1b_count": CountQuestion(
-        "count_embedding",
-        imdb_model("build_embedding_model"),
-        "The embedding holds one vector of 100 numbers per word of the vocabulary; Flatten "
+        variable="count_embedding",
+        reference=imdb_model("build_embedding_model"),
+        hint="The embedding holds one vector of 100 numbers per word of the vocabulary; Flatten "
         "turns 500 such vectors into one long input for the Dense layer.",
     ),
     # One more epoch makes the CNN fair to its slowest allowed design on real reviews: at 2
@@ -78,25 +77,25 @@ QUESTIONS = {
     # average and its threshold fell below chance; at 3 it reaches 0.808, like the
     # reference, and no fresh run of either fell below the threshold (calibration.toml).
     "q2": ModelQuestion(
-        "model_cnn",
-        imdb_model("build_cnn_model"),
-        "CNN",
-        False,
-        "imdb",
+        variable="model_cnn",
+        builder=imdb_model("build_cnn_model"),
+        spec="CNN",
+        fixed_total=False,
+        accuracy_check="imdb",
         extra_epochs=1,
         calibration_designs=(slow_design("build_cnn_coarse_pool_dropout"),),
         check_seconds=11,
     ),
     "q3_count": CountQuestion(
-        "count_simple_rnn",
-        imdb_model("build_simple_rnn_model"),
-        "A SimpleRNN with u units and inputs of size d has u x (u + d + 1) parameters.",
+        variable="count_simple_rnn",
+        reference=imdb_model("build_simple_rnn_model"),
+        hint="A SimpleRNN with u units and inputs of size d has u x (u + d + 1) parameters.",
         layer="SimpleRNN",
     ),
     "q4_count": CountQuestion(
-        "count_lstm",
-        imdb_model("build_lstm_model"),
-        "An LSTM has three gates and a candidate value, each computed like a SimpleRNN of the "
+        variable="count_lstm",
+        reference=imdb_model("build_lstm_model"),
+        hint="An LSTM has three gates and a candidate value, each computed like a SimpleRNN of the "
         "same size: four times a SimpleRNN's count.",
         layer="LSTM",
     ),
@@ -112,11 +111,11 @@ QUESTIONS = {
     # stops once the threshold is reached, so a model that learns fast (the reference: half-way
     # through its first epoch) trains no longer for it.
     "q4": ModelQuestion(
-        "model_lstm",
-        imdb_model("build_lstm_model"),
-        "LSTM",
-        False,
-        "imdb",
+        variable="model_lstm",
+        builder=imdb_model("build_lstm_model"),
+        spec="LSTM",
+        fixed_total=False,
+        accuracy_check="imdb",
         extra_epochs=3,
         calibration_designs=(slow_design("build_lstm_stacked_widest_dropout"),),
         check_seconds=11,
@@ -124,29 +123,29 @@ QUESTIONS = {
     # One more epoch steadies the CNN+LSTM too (20 seeds at 2 epochs hid a tail that fresh
     # seeds showed).
     "q5": ModelQuestion(
-        "model_cnn_lstm",
-        imdb_model("build_cnn_lstm_model"),
-        "CNN_LSTM",
-        False,
-        "imdb",
+        variable="model_cnn_lstm",
+        builder=imdb_model("build_cnn_lstm_model"),
+        spec="CNN_LSTM",
+        fixed_total=False,
+        accuracy_check="imdb",
         extra_epochs=1,
         calibration_designs=(slow_design("build_cnn_lstm_smallest"),),
         check_seconds=13,
     ),
     "q5_compare": ManualQuestion(),
     "q6": DemoQuestion(
-        (
+        demos=(
             ("time_distributed", "demo_time_distributed", "TIME_DISTRIBUTED_DEMO"),
             ("repeat_vector", "demo_repeat_vector", "REPEAT_VECTOR_DEMO"),
         )
     ),
     "q6_why": ManualQuestion(),
     "q7": ModelQuestion(
-        "model_adder",
-        adder_model("build_adder_model"),
-        "ADDER",
-        True,
-        "adder",
+        variable="model_adder",
+        builder=adder_model("build_adder_model"),
+        spec="ADDER",
+        fixed_total=True,
+        accuracy_check="adder",
         check_seconds=16,
     ),
 }
@@ -161,3 +160,14 @@ def held_out_examples(task: str, profile: str) -> int:
     if task == "imdb":
         return lab_support.PROFILES[profile].test_reviews or 25_000
     return lab_checks.FRESH_ADDITIONS * lab_support.ANSWER_LENGTH
+
+
+LAB = LabSpec(
+    questions=QUESTIONS,
+    support_module="lab_support",
+    checks_module="lab_checks",
+    sandbox_files=("lab_support.py", "profiles.toml"),  # what a graded notebook reads beside it
+    data=DATA,
+    accuracy_tasks=ACCURACY_TASKS,
+    held_out_examples=held_out_examples,
+)

@@ -84,7 +84,7 @@ def below_chance(config: AssignmentConfig, result) -> str | None:
     task = getattr(question, "accuracy_check", None)
     if result.accuracy is None or task is None:
         return None
-    chance = config.lab.accuracy_tasks[task].chance
+    chance = config.lab.chance(task)
     if result.accuracy >= chance:
         return None
     return (

@@ -13,18 +13,9 @@ A lab folder holds::
                          lab's own, so that labs never collide); ``labkit`` ships with them
     variants/            the variant corpus (``kerasgrade verify-tests``)
 
-and its ``__init__.py`` defines:
-
-- ``QUESTIONS``: question name -> a question of ``autograder.lab.questions`` (in notebook order);
-- ``SUPPORT_MODULE``: the shipped module that defines ``PROFILES`` (name -> profile with
-  ``notebook_epochs``), ``PROFILE_ENV`` and ``DATA_ENV`` (the variables a run's settings are
-  passed in);
-- ``CHECKS_MODULE``: the shipped module the tests call (``check_*`` functions and
-  ``MEASUREMENTS``: accuracy task -> function that trains a fresh copy);
-- ``SANDBOX_FILES``: the shipped files a graded notebook needs beside it;
-- ``DATA``: a ``DataOptions``; ``ACCURACY_TASKS``: accuracy task -> ``AccuracyTask``;
-- ``held_out_examples(task, profile) -> int``: the examples an accuracy check of ``task`` is
-  scored on in ``profile`` (calibration's binomial error).
+and its ``__init__.py`` declares ``LAB = LabSpec(...)`` (below): its questions, its shipped
+support and checks modules, the files a graded notebook reads, its data sources and accuracy
+tasks.
 
 Built output goes into the lab folder (``build/`` and ``dist/``); an installed lab is first
 copied into the working folder (``autograder.lab.find``).
@@ -37,6 +28,7 @@ import importlib
 import importlib.util
 import inspect
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -74,15 +66,51 @@ class DataOptions:
     refused: dict[str, str] = field(default_factory=dict)
     download: Download | None = None
 
+    @classmethod
+    def of(cls, dataset) -> DataOptions:
+        """The one source of a ``labkit.dataset.Dataset``, the default."""
+        return cls(sources={dataset.source: dataset.kind}, default=dataset.source)
 
-@dataclass(frozen=True)
+
+@dataclass(frozen=True, kw_only=True)
 class AccuracyTask:
     """A kind of accuracy check. ``chance``: what guessing scores (calibration keeps
     thresholds above it); ``data_kind``: the one data kind the task always trains on, or None
-    when it trains on the run's data source."""
+    when it trains on the run's data source; ``dataset``: the ``labkit.dataset.Dataset`` it
+    trains on, from which ``chance`` (when left out) and the held-out count are derived."""
 
-    chance: float
+    chance: float | None = None
     data_kind: str | None = None
+    dataset: object | None = None
+
+    def __post_init__(self):
+        if self.chance is None and self.dataset is None:
+            raise LabError("An AccuracyTask needs its chance level or the dataset to derive it.")
+
+
+@dataclass(frozen=True, kw_only=True)
+class LabSpec:
+    """A lab's interface, declared once in its ``__init__.py`` as ``LAB = LabSpec(...)``.
+
+    ``questions``: question name -> a question of ``autograder.lab.questions``, in notebook
+    order; ``support_module``: the shipped module that defines ``PROFILES`` (name -> profile
+    with ``notebook_epochs``), ``PROFILE_ENV`` and ``DATA_ENV`` (the variables a run's
+    settings are passed in); ``checks_module``: the shipped module the tests call
+    (``check_*`` functions and ``MEASUREMENTS``: accuracy task -> function that trains a
+    fresh copy); ``sandbox_files``: the shipped files a graded notebook reads beside it;
+    ``data``: a ``DataOptions``; ``accuracy_tasks``: task -> ``AccuracyTask``;
+    ``held_out_examples(task, profile) -> int``: the examples an accuracy check of ``task``
+    is scored on in ``profile`` (calibration's binomial error), needed only for tasks
+    without a dataset.
+    """
+
+    questions: dict
+    support_module: str
+    checks_module: str
+    sandbox_files: tuple[str, ...]
+    data: DataOptions
+    accuracy_tasks: dict[str, AccuracyTask] = field(default_factory=dict)
+    held_out_examples: Callable[[str, str], int] | None = None
 
 
 class LabError(ToolkitError, ValueError):
@@ -101,29 +129,47 @@ class Lab:
         return self.module.__name__
 
     @property
+    def spec(self) -> LabSpec:
+        return self.module.LAB
+
+    @property
     def questions(self) -> dict:
-        return self.module.QUESTIONS
+        return self.spec.questions
 
     @property
     def data(self) -> DataOptions:
-        return self.module.DATA
+        return self.spec.data
 
     @property
     def accuracy_tasks(self) -> dict[str, AccuracyTask]:
-        return self.module.ACCURACY_TASKS
+        return self.spec.accuracy_tasks
 
     @property
     def checks_module(self) -> str:
-        return self.module.CHECKS_MODULE
+        return self.spec.checks_module
 
     @property
     def support(self):
         """The shipped support module (imports no Keras)."""
-        return importlib.import_module(self.module.SUPPORT_MODULE)
+        return importlib.import_module(self.spec.support_module)
 
     @property
     def checks(self):
-        return importlib.import_module(self.module.CHECKS_MODULE)
+        return importlib.import_module(self.spec.checks_module)
+
+    def chance(self, task: str) -> float:
+        """What guessing scores on accuracy ``task``: declared, or derived from its dataset
+        (``labkit.dataset.Dataset.chance``, which loads the data)."""
+        declared = self.accuracy_tasks[task]
+        return declared.chance if declared.chance is not None else declared.dataset.chance()
+
+    def held_out_examples(self, task: str, profile: str) -> int:
+        """How many held-out examples an accuracy check of ``task`` is scored on in
+        ``profile``: its dataset's, else what the lab's ``held_out_examples`` says."""
+        declared = self.accuracy_tasks[task]
+        if declared.dataset is not None:
+            return declared.dataset.held_out()
+        return self.spec.held_out_examples(task, profile)
 
     @property
     def profiles(self) -> dict:
@@ -146,7 +192,7 @@ class Lab:
         return sorted(p for p in self.shipped_dir.iterdir() if p.is_file() and p.suffix != ".pyc")
 
     def sandbox_files(self) -> list[Path]:
-        return [self.shipped_dir / name for name in self.module.SANDBOX_FILES]
+        return [self.shipped_dir / name for name in self.spec.sandbox_files]
 
     def builders(self) -> dict:
         """Every ``build_*`` function of the reference modules, by name."""
@@ -209,11 +255,9 @@ def _load_resolved(folder: Path) -> Lab:
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
     spec.loader.exec_module(module)
-    required = (
-        "QUESTIONS", "SUPPORT_MODULE", "CHECKS_MODULE", "SANDBOX_FILES", "DATA", "ACCURACY_TASKS",
-        "held_out_examples",
-    )  # fmt: skip
-    missing = [key for key in required if not hasattr(module, key)]
-    if missing:
-        raise LabError(f"{interface} does not define {', '.join(missing)}.")
+    if not isinstance(getattr(module, "LAB", None), LabSpec):
+        raise LabError(
+            f"{interface} does not declare its lab: add `LAB = LabSpec(...)` "
+            "(autograder.lab.folder.LabSpec)."
+        )
     return Lab(folder, module)

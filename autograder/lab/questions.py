@@ -43,7 +43,7 @@ class Reference:
         return getattr(importlib.import_module(self.module), self.function)()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ModelQuestion:
     """A question whose answer is a compiled model held in ``variable``; ``spec`` names
     its entry in the specs of the lab's checks module.
@@ -75,7 +75,7 @@ class ModelQuestion:
         }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class CountQuestion:
     """A parameter count worked out by hand, held in ``variable``: the reference model's, or
     only that of its layer of class ``layer``."""
@@ -95,7 +95,7 @@ class CountQuestion:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ShapeQuestion:
     """An output shape worked out by hand, held in ``variable`` as a tuple of whole numbers:
     that of the reference model's first layer of class ``layer``, without the batch size."""
@@ -112,7 +112,7 @@ class ShapeQuestion:
         return tuple(int(size) for size in found.output.shape[1:])
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class DemoQuestion:
     """Small wrapper demos, one test each: its name, the variable and its spec's name."""
 

@@ -167,14 +167,13 @@ def calibrate(
     started = time.perf_counter()
     progress(f"Calibrating {', '.join(questions)}: {seeds} seeds, {workers} worker(s)...")
     runs = run_seeds(config, questions, list(range(seeds)), environment, workers, progress)
-    tasks = config.lab.accuracy_tasks
     by_design = {
         q: {d: [runs[s][q][d][0] for s in sorted(runs)] for d in runs[0][q]} for q in questions
     }
     examples = {q: next(iter(runs[0][q].values()))[1] for q in questions}
     thresholds = {}
     for q in questions:
-        chance = tasks[config.lab.questions[q].accuracy_check].chance
+        chance = config.lab.chance(config.lab.questions[q].accuracy_check)
         for design, accuracies in by_design[q].items():
             calibration = QuestionCalibration(f"{q} {design}", accuracies, examples[q], chance)
             progress("  " + calibration.summary())

@@ -137,8 +137,8 @@ def held_out_examples(
     config: AssignmentConfig, questions: list[str], profile: str
 ) -> dict[str, int]:
     """How many held-out examples each question's accuracy is measured on, in this profile
-    (the lab's ``held_out_examples(task, profile)``)."""
+    (``Lab.held_out_examples``)."""
     lab = config.lab
     return {
-        q: lab.module.held_out_examples(lab.questions[q].accuracy_check, profile) for q in questions
+        q: lab.held_out_examples(lab.questions[q].accuracy_check, profile) for q in questions
     }
