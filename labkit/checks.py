@@ -585,7 +585,8 @@ class DatasetChecks:
     """The accuracy check of a lab whose model questions all train on one
     ``labkit.dataset.Dataset``: what a lab's checks module otherwise writes by hand.
 
-    ``specs``: the lab's ``SpecBook``; ``scored``: what a failed check says was scored, a
+    ``specs``: the lab's ``SpecBook`` of named specs (default none: the tests carry their
+    specs); ``scored``: what a failed check says was scored, a
     format with ``accuracy`` and ``examples`` ("labelled {accuracy:.1%} of {examples}
     held-out images correctly"); ``where_to_look``: where a model whose output layer, loss and
     optimizer are right should look when it falls short; ``seed``: the fresh copies' seed.
@@ -593,8 +594,10 @@ class DatasetChecks:
     the function its accuracy tests call.
     """
 
-    def __init__(self, dataset, specs: SpecBook, *, scored: str, where_to_look: str, seed: int):
-        self.dataset, self.specs, self.seed = dataset, specs, seed
+    def __init__(
+        self, dataset, specs: SpecBook | None = None, *, scored: str, where_to_look: str, seed: int
+    ):
+        self.dataset, self.specs, self.seed = dataset, specs or SpecBook({}), seed
         self.feedback = (scored, where_to_look)
         self.measurements = {dataset.kind: self.measure}
         self.check_accuracy = student_check(self._check_accuracy)

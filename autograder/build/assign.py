@@ -62,9 +62,7 @@ def warm_store(config: AssignmentConfig, settings: RunSettings) -> int:
 
     folder = config.dist_dir / STORE_DIR
     solution = config.dist_dir / "autograder" / config.notebook_name
-    report = grade(
-        config, solution, options=GradingOptions.of(config.lab, settings), store=folder
-    )
+    report = grade(config, solution, options=GradingOptions.of(config.lab, settings), store=folder)
     lost = [
         below_chance(config, r) or f"{r.question} ({r.test}): {r.message}"
         for r in report.results

@@ -34,7 +34,6 @@ DATA_DIR = "data"  # under the Gradescope root, readable by the sandboxed notebo
 CONSTRAINTS = "constraints.txt"
 
 
-
 def data_file(config: AssignmentConfig, data: DataSource) -> str | None:
     """Where grading reads ``data`` under the Gradescope root, or None when it reads no file
     (a source the lab makes itself)."""
@@ -65,7 +64,9 @@ def write_zip(config: AssignmentConfig, destination: Path, data: DataSource) -> 
         if data.path is not None:
             archive.write(data.path, file)
         archive.writestr(CONSTRAINTS, pins().constraints_txt())
-        archive.writestr(f"{TOOLKIT_DIR}/requirements.txt", "\n".join(toolkit_requirements()) + "\n")
+        archive.writestr(
+            f"{TOOLKIT_DIR}/requirements.txt", "\n".join(toolkit_requirements()) + "\n"
+        )
         for package in TOOLKIT_PACKAGES:
             folder = Path(importlib.util.find_spec(package).origin).parent
             for path in _files(folder):

@@ -18,9 +18,14 @@ import nbformat
 
 from autograder.errors import InputError
 from autograder.lab.config import AssignmentConfig
+from autograder.lab.folder import LIBRARY
 from autograder.lab.questions import CountQuestion, ShapeQuestion, question_tests
 
 TEMPLATE_NAME = "lab.ipynb.j2"
+# The toolkit's includes, which any lab's template may pull in: {% include "kerasgrade/X.j2" %}
+# for X in otter_config (otter's assignment config, the shipped files listed), how_it_works
+# (the public checks, the hidden tests, what may vary) and submitting (with the points table).
+INCLUDES_DIR = Path(__file__).parent / "templates"
 CELL_MARKER = re.compile(r"^#%% \[(markdown|code|raw)\][ \t]*$", re.MULTILINE)
 KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
 
@@ -93,7 +98,9 @@ def render_text(config: AssignmentConfig) -> str:
     """The template rendered to plain text with cell markers."""
     lab = config.lab
     environment = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(lab.template_dir),
+        loader=jinja2.ChoiceLoader(
+            [jinja2.FileSystemLoader(lab.template_dir), jinja2.FileSystemLoader(INCLUDES_DIR)]
+        ),
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
     )
@@ -103,6 +110,7 @@ def render_text(config: AssignmentConfig) -> str:
     builders = lab.builders()
     return environment.get_template(TEMPLATE_NAME).render(
         config=config,
+        shipped_files=[path.name for path in lab.shipped_files()] + [LIBRARY],
         counts={
             name: question.expected
             for name, question in lab.questions.items()

@@ -118,6 +118,8 @@ def new_lab(name: str, source: str | None = None, working: Path | None = None) -
     for path in folder.rglob("*"):
         if path.is_file() and path.suffix in TEXT_SUFFIXES:
             text = pattern.sub(lambda match: renames[match.group(1)], path.read_text())
+            # The environment variables a run's settings come in (labkit.dataset.Dataset).
+            text = re.sub(r'variables="[A-Z0-9_]+"', f'variables="{name.upper()}"', text)
             if path.name == CONFIG_FILE:
                 text = re.sub(
                     rf'^name = "{re.escape(old_name)}"', f'name = "{name}"', text, flags=re.M

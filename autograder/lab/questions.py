@@ -11,7 +11,7 @@ of truth for them; points and thresholds come from the config.
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from autograder.lab.config import AssignmentConfig
@@ -44,9 +44,32 @@ class Reference:
 
 
 @dataclass(frozen=True, kw_only=True)
+class DerivedSpec:
+    """A model question's spec derived from its reference builder when the lab is built
+    (``labkit.derive.derive_spec``): the reference's input, output, loss and layers, with
+    ``vary`` saying what students may change (``"layers[0].units": {"min": 8}``,
+    ``"dropout": True``, ...); ``optimizer``: the optimizers and learning rates allowed;
+    ``why``: what the output activation is for, in a message."""
+
+    vary: dict = field(default_factory=dict, hash=False)
+    optimizer: dict | None = field(default=None, hash=False)
+    why: str | None = None
+
+    def resolve(self, builder: Reference) -> dict:
+        """The spec, from the model ``builder`` builds (imports Keras)."""
+        from labkit.derive import derive_spec
+
+        return derive_spec(
+            builder(), builder=builder.function, vary=self.vary, optimizer=self.optimizer,
+            why=self.why,
+        )  # fmt: skip
+
+
+@dataclass(frozen=True, kw_only=True)
 class ModelQuestion:
-    """A question whose answer is a compiled model held in ``variable``; ``spec`` names
-    its entry in the specs of the lab's checks module.
+    """A question whose answer is a compiled model held in ``variable``; ``spec`` is a
+    ``DerivedSpec`` (derived from ``builder`` when the lab is built) or names its entry in
+    the specs of the lab's checks module.
 
     ``fixed_total``: the lab fixes every size, so the parameter total must equal the
     reference's; otherwise each layer's count must fit its formula for the student's sizes.
@@ -54,7 +77,7 @@ class ModelQuestion:
 
     variable: str
     builder: Reference
-    spec: str
+    spec: str | DerivedSpec
     fixed_total: bool
     accuracy_check: str | None = None  # an accuracy task of the lab (its ACCURACY_TASKS)
     batch_size: int = 32
@@ -181,7 +204,12 @@ def question_tests(name: str, config: AssignmentConfig) -> list[TestSpec]:
             for test, variable, spec in question.demos
         ]
     if isinstance(question, ModelQuestion):
-        variable, spec = question.variable, repr(question.spec)
+        variable = question.variable
+        spec = repr(
+            question.spec
+            if isinstance(question.spec, str)
+            else question.spec.resolve(question.builder)
+        )
         total = repr(int(question.builder().count_params())) if question.fixed_total else "None"
         tests = [
             TestSpec(

@@ -139,6 +139,4 @@ def held_out_examples(
     """How many held-out examples each question's accuracy is measured on, in this profile
     (``Lab.held_out_examples``)."""
     lab = config.lab
-    return {
-        q: lab.held_out_examples(lab.questions[q].accuracy_check, profile) for q in questions
-    }
+    return {q: lab.held_out_examples(lab.questions[q].accuracy_check, profile) for q in questions}

@@ -7,7 +7,7 @@ from keras import layers
 
 from digits_support import CLASSES, IMAGE_SHAPE
 
-SLOWEST_RATE = 1e-3  # the lowest learning rate the spec allows (digits_specs.OPTIMIZER)
+SLOWEST_RATE = 1e-3  # the lowest learning rate the spec allows (the q3 spec in __init__.py)
 
 
 def build_smallest_cnn_model() -> keras.Model:

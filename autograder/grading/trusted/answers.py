@@ -25,6 +25,7 @@ MAX_FILE_BYTES = 512_000_000  # read in chunks; only kept lines are held in memo
 MAX_CONFIG_INTEGER = 1_000_000  # larger sizes would make the checker allocate too much
 READ_CHUNK = 1 << 16
 
+
 @dataclass(frozen=True)
 class Unreadable:
     """An answer the checker could not accept, with the reason shown to the student."""

@@ -1,0 +1,5 @@
+# The first cell of every variant notebook: what the lab's own set-up cell imports.
+import keras
+import numpy as np
+from cancer_support import FEATURES
+from keras import layers
