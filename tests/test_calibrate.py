@@ -3,13 +3,15 @@
 import math
 import shutil
 import statistics
+from pathlib import Path
 
 import pytest
 
+from autograder.errors import InputError
 from autograder.lab.config import CALIBRATION_FILE, load_config
-from autograder.lab.find import default_lab_folder
+from autograder.lab.find import default_lab_folder, installed_labs_dir
 from autograder.lab.settings import DataSource, RunSettings
-from autograder.quality.calibrate import accuracy_questions, rederive, run_seeds
+from autograder.quality.calibrate import accuracy_questions, calibrate, rederive, run_seeds
 from autograder.quality.calibration_table import (
     calibration_warnings,
     merged,
@@ -205,3 +207,41 @@ def test_the_build_warns_of_a_recorded_close_call(tmp_path):
     table["thresholds"]["q4"] = 0.90
     write_calibration(folder / CALIBRATION_FILE, {"grading.generated": table})
     assert calibration_warnings(load_config(folder)) == []
+
+
+def _breast_cancer_copy(tmp_path, recorded_runs: int) -> Path:
+    folder = tmp_path / "breast_cancer"
+    shutil.copytree(installed_labs_dir() / "breast_cancer", folder,
+                    ignore=shutil.ignore_patterns("build", "dist", "calibration.toml"))  # fmt: skip
+    runs = ", ".join(["0.93"] * recorded_runs)
+    (folder / CALIBRATION_FILE).write_text(
+        f'[smoke.tumours]\nseeds = {recorded_runs}\n\n[smoke.tumours.thresholds]\nq2 = 0.9\n\n'
+        f"[smoke.tumours.accuracies]\nq2 = [{runs}]\n\n"
+        "[smoke.tumours.validation]\nseeds = 1\nq2_below = 1\nfailed_runs = 1\n"
+    )
+    return folder
+
+
+def test_designs_only_trains_the_designs_and_keeps_the_references_recorded_runs(tmp_path):
+    """A design added after the reference was calibrated costs only its own runs: the
+    reference's runs and its count of fresh seeds below come from the record."""
+    config = load_config(_breast_cancer_copy(tmp_path, 2))
+    settings = RunSettings.of("smoke", "sklearn", config.lab)
+    table = calibrate(config, settings=settings, seeds=2, validate=1, workers=1, only=["q2"],
+                      designs_only=True, progress=lambda _: None)  # fmt: skip
+    assert table["accuracies"]["q2"] == [0.93, 0.93]
+    (design,) = table["designs"]["q2"]
+    assert design == "build_narrowest_mlp_model" and len(table["designs"]["q2"][design]) == 2
+    validation = table["design_validation"]["q2"]
+    assert validation["reference"] == 1 and set(validation) == {"reference", design}
+    assert table["validation"]["q2_below"] == 1 + validation[design]
+    assert table["thresholds"]["q2"] <= 0.93
+    assert read_calibration(config.folder / CALIBRATION_FILE)["smoke.tumours"] == table
+
+
+def test_designs_only_needs_the_references_runs_recorded(tmp_path):
+    config = load_config(_breast_cancer_copy(tmp_path, 1))
+    settings = RunSettings.of("smoke", "sklearn", config.lab)
+    with pytest.raises(InputError, match="records 1 runs of q2's reference, fewer than the 2"):
+        calibrate(config, settings=settings, seeds=2, validate=0, workers=1, only=["q2"],
+                  designs_only=True, progress=lambda _: None)  # fmt: skip

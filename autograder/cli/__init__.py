@@ -57,6 +57,9 @@ CALIBRATE_OPTIONS = (
     option("--first-validation-seed", type=int, default=VALIDATION_SEED_OFFSET,
            help="validation uses seeds from this one on; after changing the rule, pick seeds "
            "that did not help choose it (default: %(default)s)"),
+    option("--designs-only", action="store_true",
+           help="train only the questions' calibration designs, taking the reference's runs "
+           "from the recorded table (after adding a design)"),
     option("--rederive", action="store_true",
            help="only re-derive the recorded runs' thresholds under the current rule "
            "(no training)"),

@@ -129,6 +129,7 @@ def calibrate_main(args: argparse.Namespace) -> None:
         validate=args.validate,
         workers=args.workers or default_workers(),
         only=args.questions,
+        designs_only=args.designs_only,
         first_validation_seed=args.first_validation_seed,
     )
 

@@ -67,9 +67,12 @@ def design_names(question) -> list[str]:
     return [REFERENCE, *(design.function for design in question.calibration_designs)]
 
 
-def measure(lab, questions: list[str], seed: int) -> dict[str, dict[str, tuple[float, int]]]:
-    """Train the reference of each question once with ``seed``, and each of its
-    ``calibration_designs``: ``{question: {design: (accuracy, n)}}`` (``design_names``)."""
+def measure(
+    lab, questions: list[str], seed: int, designs_only: bool = False
+) -> dict[str, dict[str, tuple[float, int]]]:
+    """Train the reference of each question once with ``seed`` (unless ``designs_only``), and
+    each of its ``calibration_designs``: ``{question: {design: (accuracy, n)}}``
+    (``design_names``)."""
     results = {}
     for name in questions:
         question = lab.questions[name]
@@ -77,6 +80,8 @@ def measure(lab, questions: list[str], seed: int) -> dict[str, dict[str, tuple[f
         builders = (question.builder, *question.calibration_designs)
         results[name] = {}
         for design, builder in zip(design_names(question), builders, strict=True):
+            if designs_only and design == REFERENCE:
+                continue
             measured = measure_accuracy(builder(), seed=seed, **question.training())
             results[name][design] = (measured.accuracy, measured.examples)
     return results
@@ -95,8 +100,10 @@ def run_seeds(
     environment: dict,
     workers: int,
     progress,
+    designs_only: bool = False,
 ) -> dict[int, dict[str, tuple[float, int]]]:
-    """Measure every seed in ``workers`` processes, each taking every ``workers``-th seed."""
+    """Measure every seed in ``workers`` processes, each taking every ``workers``-th seed
+    (only the designs besides the reference with ``designs_only``)."""
     threads = cores_each(workers)
     results: dict[int, dict[str, tuple[float, int]]] = {}
     lock = threading.Lock()
@@ -105,6 +112,7 @@ def run_seeds(
         command = [
             sys.executable, "-m", "autograder.quality.calibrate", "--worker", "--lab", str(config.folder),
             "--questions", *questions, "--seeds", *map(str, share),
+            *(["--designs-only"] if designs_only else []),
         ]  # fmt: skip
         with subprocess.Popen(
             command,
@@ -144,6 +152,7 @@ def calibrate(
     validate: int,
     workers: int,
     only: list[str] | None = None,
+    designs_only: bool = False,
     first_validation_seed: int = VALIDATION_SEED_OFFSET,
     progress=lambda line: print(line, flush=True),
 ) -> dict:
@@ -153,6 +162,15 @@ def calibrate(
     others' recorded runs, their thresholds re-derived under the current rule. Validation
     seeds start at ``first_validation_seed``: after changing the rule, validate it on seeds
     that did not help choose it.
+
+    ``designs_only`` trains only the questions' ``calibration_designs`` and takes the
+    reference's runs at the same seeds from the recorded table (a design added after the
+    reference was calibrated, at half the cost or less). The reference's recorded count of
+    fresh seeds below its threshold is kept: adding a design never raises a threshold, so
+    that count still bounds it; a question's count of fresh seeds where any design fell below
+    is then the sum of the reference's and the designs' (an upper bound). Raises InputError
+    when the table holds fewer recorded reference runs than ``seeds``, or a question has no
+    design.
     """
     profile, kind = settings.profile, settings.data.kind
     questions = accuracy_questions(config, settings.data)
@@ -164,9 +182,23 @@ def calibrate(
             )
         questions = [q for q in questions if q in only]
     environment = settings.environment()
+    path = config.folder / CALIBRATION_FILE
+    tables = read_calibration(path)
+    recorded = tables.get(f"{profile}.{kind}", {})
+    if designs_only:
+        _check_recorded_reference(config, questions, recorded, seeds)
     started = time.perf_counter()
-    progress(f"Calibrating {', '.join(questions)}: {seeds} seeds, {workers} worker(s)...")
-    runs = run_seeds(config, questions, list(range(seeds)), environment, workers, progress)
+    what = "designs of " if designs_only else ""
+    progress(f"Calibrating {what}{', '.join(questions)}: {seeds} seeds, {workers} worker(s)...")
+    runs = run_seeds(
+        config, questions, list(range(seeds)), environment, workers, progress, designs_only
+    )
+    if designs_only:
+        for seed, results in runs.items():
+            for q in questions:
+                examples_q = next(iter(results[q].values()))[1]
+                reference = (recorded["accuracies"][q][seed], examples_q)
+                results[q] = {REFERENCE: reference, **results[q]}
     by_design = {
         q: {d: [runs[s][q][d][0] for s in sorted(runs)] for d in runs[0][q]} for q in questions
     }
@@ -206,7 +238,7 @@ def calibrate(
     if validate:
         progress(f"Validating on {validate} fresh seeds...")
         fresh = list(range(first_validation_seed, first_validation_seed + validate))
-        checks = run_seeds(config, questions, fresh, environment, workers, progress)
+        checks = run_seeds(config, questions, fresh, environment, workers, progress, designs_only)
 
         def below(q: str, design: str | None = None) -> int:
             return sum(
@@ -222,24 +254,29 @@ def calibrate(
             any(a < thresholds[q] for q in questions for a, _ in checks[s][q].values())
             for s in fresh
         )
+        counts = {q: below(q) for q in questions}
+        by_design_below = {
+            q: {d: below(q, d) for d in checks[fresh[0]][q]} for q in questions if q in designs
+        }
+        if designs_only:  # the reference's fresh runs are the recorded ones (docstring)
+            for q in questions:
+                kept = recorded.get("design_validation", {}).get(q, {}).get(REFERENCE)
+                kept = recorded["validation"][f"{q}_below"] if kept is None else kept
+                by_design_below[q] = {REFERENCE: kept, **by_design_below[q]}
+                counts[q] += kept
+            failed_runs = sum(counts.values())
         table["validation"] = {
             "seeds": validate,
             "failed_runs": failed_runs,
-            **{f"{q}_below": below(q) for q in questions},
-        }
-        by_design_below = {
-            q: {d: below(q, d) for d in checks[fresh[0]][q]} for q in questions if q in designs
+            **{f"{q}_below": count for q, count in counts.items()},
         }
         if by_design_below:
             table["design_validation"] = by_design_below
         progress(
             f"  designs failed {failed_runs} of {validate} fresh grading runs: "
-            f"{ {q: below(q) for q in questions} } {by_design_below}"
+            f"{counts} {by_design_below}"
         )
-    path = config.folder / CALIBRATION_FILE
-    tables = read_calibration(path)
     if only:
-        recorded = tables.get(f"{profile}.{kind}", {})
         table = merged(
             recorded,
             table,
@@ -249,6 +286,26 @@ def calibrate(
     write_calibration(path, tables)
     progress(f"Wrote {path}")
     return table
+
+
+def _check_recorded_reference(
+    config: AssignmentConfig, questions: list[str], recorded: dict, seeds: int
+) -> None:
+    """What ``designs_only`` needs from the recorded table (see ``calibrate``)."""
+    for q in questions:
+        if not config.lab.questions[q].calibration_designs:
+            raise InputError(f"{q} has no calibration_designs to calibrate.")
+        runs = recorded.get("accuracies", {}).get(q, [])
+        if len(runs) < seeds:
+            raise InputError(
+                f"The calibration table records {len(runs)} runs of {q}'s reference, fewer than "
+                f"the {seeds} seeds asked for: calibrate it without --designs-only first."
+            )
+        if f"{q}_below" not in recorded.get("validation", {}):
+            raise InputError(
+                f"The calibration table records no validation of {q}'s reference: calibrate it "
+                "without --designs-only first."
+            )
 
 
 def rederive(config: AssignmentConfig, *, settings: RunSettings) -> dict:
@@ -273,13 +330,14 @@ def worker_main(argv: list[str]) -> int:
     parser.add_argument("--lab", type=Path, required=True)
     parser.add_argument("--questions", nargs="+", required=True)
     parser.add_argument("--seeds", nargs="+", type=int, required=True)
+    parser.add_argument("--designs-only", action="store_true")
     args = parser.parse_args(argv)
     from autograder.lab.folder import load_lab
 
     lab = load_lab(args.lab)
     for seed in args.seeds:
         started = time.perf_counter()
-        results = measure(lab, args.questions, seed)
+        results = measure(lab, args.questions, seed, args.designs_only)
         line = {"seed": seed, "results": results, "seconds": time.perf_counter() - started}
         print(json.dumps(line), flush=True)
     return 0
