@@ -35,7 +35,8 @@ CORPUS_OPTIONS = (
     option("--workers", type=int, default=2,
            help="variant notebooks graded at once (default: %(default)s)"),
     option("--corpus", type=Path,
-           help="folder of variant files (*.toml) and prelude.py (default: the lab's variants/)"),
+           help="folder of variant files (*.toml) and prelude.py (default: the lab's variants/, "
+           "with the wrong variants generated from its derived specs)"),
     option("--store", type=Path, metavar="FOLDER",
            help="reuse and add to the accuracy measurements in FOLDER, such as the lab's "
            "variants/measurements (default: train every accuracy check)"),

@@ -38,8 +38,9 @@ def verify_main(args: argparse.Namespace) -> None:
     config = lab_config(args)
     settings = run_settings(args, config)
     corpus = args.corpus or config.lab.variants_dir
-    print(f"Grading the variant corpus in {corpus} ({settings})...", flush=True)
-    results = verify(config, corpus, settings=settings, workers=args.workers, store=args.store)
+    generated = "" if args.corpus else ", and the wrong variants generated from the specs"
+    print(f"Grading the variant corpus in {corpus}{generated} ({settings})...", flush=True)
+    results = verify(config, args.corpus, settings=settings, workers=args.workers, store=args.store)
     print(table(results))
     if not all(result.as_expected for result in results):
         raise RunFailed("some variants were graded wrongly (marked WRONG above)")

@@ -2,7 +2,7 @@
 
 The corpus is a folder of TOML files, one per question, each listing ``[[valid]]`` answers
 (which must get full marks) and ``[[wrong]]`` ones (which must lose marks, with feedback
-that contains the variant's ``fault`` text; ``untrainable = true`` marks a wrong model that
+that contains the variant's ``fault`` text, any message when it is empty; ``untrainable = true`` marks a wrong model that
 looks right, so only the accuracy test can catch it), plus ``prelude.py``, the first cell of every
 variant notebook. Variants run through the real grading path (sandboxed execution, then
 the trusted checker); questions are independent, so each notebook carries one variant of
@@ -144,9 +144,14 @@ def verify(
 
     ``store``: a folder of accuracy measurements to reuse and add to (``autograder.grading.trusted.store``);
     None trains every accuracy check, as a proof of the tests should by default. ``corpus``:
-    the lab's ``variants/`` when None."""
+    the lab's ``variants/`` when None, and then the wrong variants generated from each derived
+    spec (``autograder.quality.mutations``) are graded beside it."""
+    variants = load_corpus(corpus or config.lab.variants_dir, questions)
+    if corpus is None:
+        from autograder.quality.mutations import generated_variants
+
+        variants += generated_variants(config, questions)
     corpus = corpus or config.lab.variants_dir
-    variants = load_corpus(corpus, questions)
     prelude = (Path(corpus) / PRELUDE_FILE).read_text()
     notebooks = corpus_notebooks(variants, prelude)
     options = GradingOptions.of(config.lab, settings)
