@@ -66,8 +66,8 @@ def test_a_new_lab_gets_its_own_module_names_and_name(tmp_path):
     shipped = sorted(path.name for path in (folder / "shipped").glob("*.py"))
     assert shipped == ["shapes_lab_checks.py", "shapes_lab_support.py"]
     texts = [p.read_text() for p in folder.rglob("*") if p.suffix in (".py", ".j2", ".toml")]
-    assert not any("digits_support" in text or "digits_checks" in text for text in texts)
-    assert not any('variables="DIGITS"' in text for text in texts)
+    assert not any("cancer_support" in text or "cancer_checks" in text for text in texts)
+    assert not any('variables="CANCER"' in text for text in texts)
     assert 'variables="SHAPES_LAB"' in (folder / "shipped" / "shapes_lab_support.py").read_text()
     config = load_config(folder)
     assert config.name == "shapes_lab" and config.lab.checks_module == "shapes_lab_checks"
