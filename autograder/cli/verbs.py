@@ -38,7 +38,14 @@ def verify_main(args: argparse.Namespace) -> None:
     config = lab_config(args)
     settings = run_settings(args, config)
     corpus = args.corpus or config.lab.variants_dir
-    generated = "" if args.corpus else ", and the wrong variants generated from the specs"
+    from autograder.lab.questions import DerivedSpec
+
+    derived = any(
+        isinstance(getattr(q, "spec", None), DerivedSpec) for q in config.lab.questions.values()
+    )
+    generated = (
+        ", and the wrong variants generated from its specs" if derived and not args.corpus else ""
+    )
     print(f"Grading the variant corpus in {corpus}{generated} ({settings})...", flush=True)
     results = verify(config, args.corpus, settings=settings, workers=args.workers, store=args.store)
     print(table(results))
