@@ -13,14 +13,14 @@ from autograder.lab.find import available_labs, installed_labs_dir, new_lab, res
 from autograder.lab.folder import LabError, load_lab
 
 TOOLKIT = Path(__file__).resolve().parent.parent / "autograder"
-LAB_NAMES = re.compile(r"rnn_lab|imdb|adder|digits_cnn|digits_", re.IGNORECASE)
+LAB_NAMES = re.compile(r"rnn_lab|imdb|adder|digits_cnn|digits_|breast_cancer|cancer_|tumour", re.IGNORECASE)
 
 
 def test_the_toolkit_names_no_lab():
     """A lab is found through its folder's interface, never by name in the toolkit."""
     named = [
         f"{path.name}:{number}: {line.strip()}"
-        for path in sorted(TOOLKIT.glob("*.py"))
+        for path in sorted(TOOLKIT.rglob("*.py"))
         for number, line in enumerate(path.read_text().splitlines(), start=1)
         if LAB_NAMES.search(line)
     ]
@@ -29,7 +29,7 @@ def test_the_toolkit_names_no_lab():
 
 def test_both_labs_are_installed_and_listed(tmp_path):
     labs = available_labs(tmp_path)
-    assert {"rnn_lab", "digits_cnn"} <= set(labs)
+    assert {"rnn_lab", "digits_cnn", "breast_cancer"} <= set(labs)
     assert all(where == "installed" for _, where in labs.values())
 
 
@@ -156,3 +156,15 @@ def test_each_lab_reads_its_profiles_from_its_own_file():
 def test_a_lab_is_loaded_once_however_its_path_is_spelled():
     folder = installed_labs_dir() / "rnn_lab"
     assert load_lab(folder) is load_lab(folder.parent / "." / ".." / folder.parent.name / "rnn_lab")
+
+
+def test_a_threshold_nobody_set_falls_back_to_halfway_from_chance():
+    """The breast-cancer lab sets no threshold by hand: the grading profile's is calibrated,
+    the others fall back to halfway from the data's chance level (0.615) to 1."""
+    config = load_config(installed_labs_dir() / "breast_cancer")
+    assert config.lab.chance("tumours") == pytest.approx(104 / 169)
+    fallbacks = {(profile, value) for _, profile, _, value in config.fallback_thresholds()}
+    assert fallbacks == {("smoke", 0.807), ("full", 0.807)}
+    thresholds = config.thresholds_for("q2")
+    assert thresholds["smoke"]["tumours"] == 0.807
+    assert thresholds["grading"]["tumours"] == 0.895  # calibration.toml's

@@ -136,6 +136,11 @@ def build(config: AssignmentConfig, settings: RunSettings) -> Path:
     print(f"Building {config.name}: {settings}")
     for warning in calibration_warnings(config):
         print(f"  WARNING: {warning}")
+    for question, profile, kind, value in config.fallback_thresholds():
+        print(
+            f"  {question}: no threshold calibrated or set for [{profile}.{kind}]; using {value:.3f}, "
+            "halfway from chance to every answer right, until `kerasgrade calibrate`"
+        )
     master = stage_build_folder(config)
     print(f"  master notebook: {master}")
     print("  running otter assign (splits the master notebook)...")

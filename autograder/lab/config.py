@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,6 +11,8 @@ from autograder.errors import InputError, MissingFile
 
 CONFIG_FILE = "assignment.toml"
 CALIBRATION_FILE = "calibration.toml"  # written by `kerasgrade calibrate`
+# A threshold nobody calibrated or set: this share of the way from chance to every answer right.
+FALLBACK_SHARE = 0.5
 
 
 @dataclass(frozen=True)
@@ -53,11 +56,35 @@ class AssignmentConfig:
         return sum(self.points[question].values())
 
     def thresholds_for(self, question: str) -> dict[str, dict[str, float]]:
-        """``{profile: {data kind: threshold}}`` for one question, as the hidden test receives it."""
-        return {
+        """``{profile: {data kind: threshold}}`` for one question, as the hidden test receives
+        it: calibrated, else configured, else the fallback (``fallback_thresholds``)."""
+        thresholds = {
             profile: {kind: table[question] for kind, table in kinds.items() if question in table}
             for profile, kinds in self.thresholds.items()
         }
+        for name, profile, kind, value in self.fallback_thresholds():
+            if name == question:
+                thresholds.setdefault(profile, {})[kind] = value
+        return thresholds
+
+    def fallback_thresholds(self) -> list[tuple[str, str, str, float]]:
+        """``(question, profile, data kind, threshold)`` for each accuracy check on a
+        declared dataset (``AccuracyTask.dataset``) that has no calibrated or configured
+        threshold in a profile of the lab: halfway from the data's chance level to every
+        answer right (``FALLBACK_SHARE``), rounded down to 0.001, until the first
+        ``kerasgrade calibrate``. Loads the data to find its chance level."""
+        found = []
+        for name, question in self.lab.questions.items():
+            task = self.lab.accuracy_tasks.get(getattr(question, "accuracy_check", None) or "")
+            if task is None or task.dataset is None:
+                continue
+            kind = task.dataset.kind
+            for profile in self.lab.profiles:
+                if name not in self.thresholds.get(profile, {}).get(kind, {}):
+                    chance = self.lab.chance(question.accuracy_check)
+                    value = math.floor((chance + FALLBACK_SHARE * (1 - chance)) * 1000) / 1000
+                    found.append((name, profile, kind, value))
+        return found
 
     @property
     def total_points(self) -> float:
