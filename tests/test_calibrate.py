@@ -11,7 +11,8 @@ from autograder.errors import InputError
 from autograder.lab.config import CALIBRATION_FILE, load_config
 from autograder.lab.find import default_lab_folder, installed_labs_dir
 from autograder.lab.settings import DataSource, RunSettings
-from autograder.quality.calibrate import accuracy_questions, calibrate, rederive, run_seeds
+from autograder.quality.calibrate import accuracy_questions, calibrate, rederive
+from autograder.quality.calibration_runs import run_seeds
 from autograder.quality.calibration_table import (
     calibration_warnings,
     merged,

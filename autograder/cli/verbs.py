@@ -123,7 +123,8 @@ def grade_class_main(args: argparse.Namespace) -> None:
 
 
 def calibrate_main(args: argparse.Namespace) -> None:
-    from autograder.quality.calibrate import calibrate, default_workers, rederive
+    from autograder.quality.calibrate import calibrate, rederive
+    from autograder.quality.calibration_runs import default_workers
 
     config = lab_config(args)
     if args.rederive:
