@@ -62,9 +62,8 @@ class AssignmentConfig:
             profile: {kind: table[question] for kind, table in kinds.items() if question in table}
             for profile, kinds in self.thresholds.items()
         }
-        for name, profile, kind, value in self.fallback_thresholds():
-            if name == question:
-                thresholds.setdefault(profile, {})[kind] = value
+        for _, profile, kind, value in self._fallbacks(question):
+            thresholds.setdefault(profile, {})[kind] = value
         return thresholds
 
     def fallback_thresholds(self) -> list[tuple[str, str, str, float]]:
@@ -73,18 +72,23 @@ class AssignmentConfig:
         threshold in a profile of the lab: halfway from the data's chance level to every
         answer right (``FALLBACK_SHARE``), rounded down to 0.001, until the first
         ``kerasgrade calibrate``. Loads the data to find its chance level."""
-        found = []
-        for name, question in self.lab.questions.items():
-            task = self.lab.accuracy_tasks.get(getattr(question, "accuracy_check", None) or "")
-            if task is None or task.dataset is None:
-                continue
-            kind = task.dataset.kind
-            for profile in self.lab.profiles:
-                if name not in self.thresholds.get(profile, {}).get(kind, {}):
-                    chance = self.lab.chance(question.accuracy_check)
-                    value = math.floor((chance + FALLBACK_SHARE * (1 - chance)) * 1000) / 1000
-                    found.append((name, profile, kind, value))
-        return found
+        return [found for name in self.lab.questions for found in self._fallbacks(name)]
+
+    def _fallbacks(self, name: str) -> list[tuple[str, str, str, float]]:
+        """``fallback_thresholds`` of question ``name`` alone."""
+        question = self.lab.questions[name]
+        task = self.lab.accuracy_tasks.get(getattr(question, "accuracy_check", None) or "")
+        if task is None or task.dataset is None:
+            return []
+        kind = task.dataset.kind
+        missing = [
+            p for p in self.lab.profiles if name not in self.thresholds.get(p, {}).get(kind, {})
+        ]
+        if not missing:
+            return []
+        chance = self.lab.chance(question.accuracy_check)
+        value = math.floor((chance + FALLBACK_SHARE * (1 - chance)) * 1000) / 1000
+        return [(name, profile, kind, value) for profile in missing]
 
     @property
     def total_points(self) -> float:

@@ -55,12 +55,12 @@ class DerivedSpec:
     optimizer: dict | None = field(default=None, hash=False)
     why: str | None = None
 
-    def resolve(self, builder: Reference) -> dict:
-        """The spec, from the model ``builder`` builds (imports Keras)."""
+    def resolve(self, builder: Reference, model: keras.Model | None = None) -> dict:
+        """The spec, from ``model`` or else the model ``builder`` builds (imports Keras)."""
         from labkit.derive import derive_spec
 
         return derive_spec(
-            builder(), builder=builder.function, vary=self.vary, optimizer=self.optimizer,
+            model if model is not None else builder(), builder=builder.function, vary=self.vary, optimizer=self.optimizer,
             why=self.why,
         )  # fmt: skip
 

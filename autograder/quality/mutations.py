@@ -97,10 +97,10 @@ def generated_variants(config, questions: list[str] | None = None) -> list[Varia
         if questions and name not in questions:
             continue
         builders = builders or lab.builders()
-        spec = question.spec.resolve(question.builder)
+        reference = question.builder()
+        spec = question.spec.resolve(question.builder, reference)
         if "loss" not in spec:
             continue
-        reference = question.builder()
         model_config = reference.get_config()
         sequential = type(reference).__name__ == "Sequential"
         source = inspect.getsource(builders[question.builder.function]).rstrip()
