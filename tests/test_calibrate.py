@@ -224,18 +224,21 @@ def _breast_cancer_copy(tmp_path, recorded_runs: int) -> Path:
 
 
 def test_designs_only_trains_the_designs_and_keeps_the_references_recorded_runs(tmp_path):
-    """A design added after the reference was calibrated costs only its own runs: the
-    reference's runs and its count of fresh seeds below come from the record."""
-    config = load_config(_breast_cancer_copy(tmp_path, 2))
+    """A design added after the reference was calibrated costs only its own runs, on fewer
+    seeds if it is slow: the reference's runs (all of them) and its count of fresh seeds
+    below come from the record, and the table says how many seeds each side had."""
+    config = load_config(_breast_cancer_copy(tmp_path, 3))
     settings = RunSettings.of("smoke", "sklearn", config.lab)
     table = calibrate(config, settings=settings, seeds=2, validate=1, workers=1, only=["q2"],
                       designs_only=True, progress=lambda _: None)  # fmt: skip
-    assert table["accuracies"]["q2"] == [0.93, 0.93]
+    assert table["accuracies"]["q2"] == [0.93, 0.93, 0.93]
+    assert table["seeds"] == 3 and table["design_seeds"] == 2
     (design,) = table["designs"]["q2"]
     assert design == "build_narrowest_mlp_model" and len(table["designs"]["q2"][design]) == 2
     validation = table["design_validation"]["q2"]
     assert validation["reference"] == 1 and set(validation) == {"reference", design}
     assert table["validation"]["q2_below"] == 1 + validation[design]
+    assert table["validation"]["seeds"] == 1 and table["validation"]["design_seeds"] == 1
     assert table["thresholds"]["q2"] <= 0.93
     assert read_calibration(config.folder / CALIBRATION_FILE)["smoke.tumours"] == table
 

@@ -70,14 +70,16 @@ def calibrate(
     seeds start at ``first_validation_seed``: after changing the rule, validate it on seeds
     that did not help choose it.
 
-    ``designs_only`` trains only the questions' ``calibration_designs`` and takes the
-    reference's runs at the same seeds from the recorded table (a design added after the
-    reference was calibrated, at half the cost or less). The reference's recorded count of
-    fresh seeds below its threshold is kept: adding a design never raises a threshold, so
-    that count still bounds it; a question's count of fresh seeds where any design fell below
-    is then the sum of the reference's and the designs' (an upper bound). Raises InputError
-    when the table holds fewer recorded reference runs than ``seeds``, or a question has no
-    design.
+    ``designs_only`` trains only the questions' ``calibration_designs`` and takes all the
+    reference's recorded runs from the table (a design added after the reference was
+    calibrated, at half the cost or less). The designs may use fewer seeds than the
+    reference did (a slow design, on a budget): the rule's tolerance factor grows as runs
+    get fewer, so fewer runs only lower a threshold. The table then records ``design_seeds``
+    beside the reference's ``seeds``. The reference's recorded count of fresh seeds below its
+    threshold is kept: adding a design never raises a threshold, so that count still bounds
+    it; a question's count of fresh seeds where any design fell below is then the sum of the
+    reference's and the designs' (an upper bound). Raises InputError when the table records
+    fewer than two reference runs or no validation for a question, or it has no design.
     """
     profile, kind = settings.profile, settings.data.kind
     questions = accuracy_questions(config, settings.data)
@@ -93,22 +95,20 @@ def calibrate(
     tables = read_calibration(path)
     recorded = tables.get(f"{profile}.{kind}", {})
     if designs_only:
-        _check_recorded_reference(config, questions, recorded, seeds)
+        _check_recorded_reference(config, questions, recorded)
     started = time.perf_counter()
     what = "designs of " if designs_only else ""
     progress(f"Calibrating {what}{', '.join(questions)}: {seeds} seeds, {workers} worker(s)...")
     runs = run_seeds(
         config, questions, list(range(seeds)), environment, workers, progress, designs_only
     )
-    if designs_only:
-        for seed, results in runs.items():
-            for q in questions:
-                examples_q = next(iter(results[q].values()))[1]
-                reference = (recorded["accuracies"][q][seed], examples_q)
-                results[q] = {REFERENCE: reference, **results[q]}
     by_design = {
         q: {d: [runs[s][q][d][0] for s in sorted(runs)] for d in runs[0][q]} for q in questions
     }
+    if designs_only:  # every recorded run of the reference, not only those at these seeds
+        by_design = {
+            q: {REFERENCE: list(recorded["accuracies"][q]), **by_design[q]} for q in questions
+        }
     examples = {q: next(iter(runs[0][q].values()))[1] for q in questions}
     thresholds = {}
     for q in questions:
@@ -127,7 +127,7 @@ def calibrate(
     }
     table = {
         "data": settings.data.description(),
-        "seeds": seeds,
+        **({"design_seeds": seeds} if designs_only else {"seeds": seeds}),
         "date": datetime.date.today().isoformat(),
         "versions": versions_line(),
         "rule": RULE,
@@ -173,7 +173,7 @@ def calibrate(
                 counts[q] += kept
             failed_runs = sum(counts.values())
         table["validation"] = {
-            "seeds": validate,
+            ("design_seeds" if designs_only else "seeds"): validate,
             "failed_runs": failed_runs,
             **{f"{q}_below": count for q, count in counts.items()},
         }
@@ -196,17 +196,17 @@ def calibrate(
 
 
 def _check_recorded_reference(
-    config: AssignmentConfig, questions: list[str], recorded: dict, seeds: int
+    config: AssignmentConfig, questions: list[str], recorded: dict
 ) -> None:
     """What ``designs_only`` needs from the recorded table (see ``calibrate``)."""
     for q in questions:
         if not config.lab.questions[q].calibration_designs:
             raise InputError(f"{q} has no calibration_designs to calibrate.")
         runs = recorded.get("accuracies", {}).get(q, [])
-        if len(runs) < seeds:
+        if len(runs) < 2:
             raise InputError(
                 f"The calibration table records {len(runs)} runs of {q}'s reference, fewer than "
-                f"the {seeds} seeds asked for: calibrate it without --designs-only first."
+                "the 2 a threshold needs: calibrate it without --designs-only first."
             )
         if f"{q}_below" not in recorded.get("validation", {}):
             raise InputError(
