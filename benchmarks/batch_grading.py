@@ -2,7 +2,7 @@
 
 Usage: python benchmarks/batch_grading.py [--solutions 4] [--untouched 4] [--corpus]
        [--variants N [--reference-share 0.8]] [--workers 0] [--timeout 120]
-       [--profile grading] [--data generated]
+       [--profile grading] [--data generated] [--scheduler local:2]
 Builds once into a temporary copy of the assignment, makes a class folder of solution and
 untouched notebooks (and, with --corpus, the faulty files of tests/submissions), grades it
 with `kerasgrade grade CLASS -o OUT`, then runs the same command again to time a resume.
@@ -12,7 +12,10 @@ With ``--variants N`` the class is instead N students drawn from the variant cor
 ``--reference-share`` of the answers, as most students hand in the lab's architecture) or
 with one of the corpus's valid or wrong answers drawn at random (seed 0), and the class is
 graded twice, with ``--no-reuse`` and then reusing measurements (the build's and each
-other's), side by side.
+other's), side by side. With ``--variants N --scheduler S`` it is graded twice, both reusing,
+by ``--workers`` threads on this machine and then on the Dask cluster S (``local:2``): the
+ratio, and the cluster's extra wall time per submission (its scheduler's and workers'
+overhead, the work being the same).
 """
 
 from __future__ import annotations
@@ -98,10 +101,14 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=120)
     parser.add_argument("--profile", default="grading")
     parser.add_argument("--data", default="generated")
+    parser.add_argument("--scheduler", help="with --variants: compare with this Dask cluster")
     args = parser.parse_args()
     with scratch_assignment(args.profile, args.data) as (folder, rnnlab, options):
         print("building (once)...", flush=True)
         subprocess.run([*rnnlab, "build", *options], check=True, capture_output=True)
+        if args.variants and args.scheduler:
+            compare_scheduler(rnnlab, options, args)
+            return
         if args.variants:
             compare_reuse(rnnlab, options, args)
             return
@@ -155,6 +162,45 @@ def compare_reuse(rnnlab: list[str], options: list[str], args: argparse.Namespac
         f"wall time --no-reuse {walls['--no-reuse']:.0f} s, reuse {walls['reuse']:.0f} s: "
         f"{walls['--no-reuse'] / walls['reuse']:.2f}x"
     )
+
+
+def compare_scheduler(rnnlab: list[str], options: list[str], args: argparse.Namespace) -> None:
+    """Grade a class drawn from the corpus by the thread pools, then on ``args.scheduler``."""
+    with tempfile.TemporaryDirectory() as scratch:
+        klass = Path(scratch) / "class"
+        files = variant_class(klass, args.variants, args.reference_share)
+        ways = {
+            f"threads ({args.workers or 'default'} workers)": (
+                ["--workers", str(args.workers)] if args.workers else []
+            ),
+            f"dask {args.scheduler}": ["--scheduler", args.scheduler],
+        }
+        walls, totals = {}, {}
+        for index, (way, extra) in enumerate(ways.items()):
+            out = Path(scratch) / f"out{index}"
+            command = [*rnnlab, "grade", str(klass), "-o", str(out), *options, *extra]
+            command += ["--timeout", str(args.timeout)]
+            print(f"grading {files} students ({way})...", flush=True)
+            walls[way] = timed_batch(command)
+            records = [json.loads(p.read_text()) for p in (out / "results").glob("*.json")]
+            totals[way] = sorted((record["file"], record["total"]) for record in records)
+            kinds: dict[str, list[float]] = {}
+            for record in records:
+                measured = {r.get("measurement") for r in record.get("tests", [])}
+                kind = "trained" if "trained" in measured else "reused"
+                kinds.setdefault(kind, []).append(record["seconds"])
+            each = ", ".join(
+                f"{len(s)} {kind} (median {statistics.median(s):.0f} s)"
+                for kind, s in sorted(kinds.items())
+            )
+            print(f"  {way}: {walls[way]:.0f} s; submissions {each}", flush=True)
+    threads, dask = walls.values()
+    print(f"\nprofile {args.profile}, data {args.data}, {files} students")
+    print("wall time: " + ", ".join(f"{way} {wall:.0f} s" for way, wall in walls.items()))
+    print(
+        f"dask / threads: {dask / threads:.2f}x; extra per submission {(dask - threads) / files:+.1f} s"
+    )
+    print(f"same totals both ways: {len(set(map(tuple, totals.values()))) == 1}")
 
 
 if __name__ == "__main__":

@@ -23,7 +23,9 @@ import psutil
 from autograder.lab.config import load_config
 from autograder.lab.find import default_lab_folder
 
-CHECKER_START = "import autograder.grading.trusted.check, keras"  # what a checker imports before its checks
+CHECKER_START = (
+    "import autograder.grading.trusted.check, keras"  # what a checker imports before its checks
+)
 
 
 @contextlib.contextmanager

@@ -216,7 +216,7 @@ def _breast_cancer_copy(tmp_path, recorded_runs: int) -> Path:
                     ignore=shutil.ignore_patterns("build", "dist", "calibration.toml"))  # fmt: skip
     runs = ", ".join(["0.93"] * recorded_runs)
     (folder / CALIBRATION_FILE).write_text(
-        f'[smoke.tumours]\nseeds = {recorded_runs}\n\n[smoke.tumours.thresholds]\nq2 = 0.9\n\n'
+        f"[smoke.tumours]\nseeds = {recorded_runs}\n\n[smoke.tumours.thresholds]\nq2 = 0.9\n\n"
         f"[smoke.tumours.accuracies]\nq2 = [{runs}]\n\n"
         "[smoke.tumours.validation]\nseeds = 1\nq2_below = 1\nfailed_runs = 1\n"
     )

@@ -13,7 +13,9 @@ from autograder.lab.find import available_labs, installed_labs_dir, new_lab, res
 from autograder.lab.folder import LabError, load_lab
 
 TOOLKIT = Path(__file__).resolve().parent.parent / "autograder"
-LAB_NAMES = re.compile(r"rnn_lab|imdb|adder|digits_cnn|digits_|breast_cancer|cancer_|tumour", re.IGNORECASE)
+LAB_NAMES = re.compile(
+    r"rnn_lab|imdb|adder|digits_cnn|digits_|breast_cancer|cancer_|tumour", re.IGNORECASE
+)
 
 
 def test_the_toolkit_names_no_lab():

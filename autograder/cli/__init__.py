@@ -75,6 +75,9 @@ GRADE_OPTIONS = (
            "memory allows)"),
     option("--force", action="store_true",
            help="with -o: regrade submissions already graded by an earlier run"),
+    option("--scheduler", metavar="ADDRESS",
+           help="with -o: grade on a Dask cluster: a scheduler's address (tcp://host:8786), "
+           "or local / local:N for N workers on this machine (needs kerasgrade[cluster])"),
     option("--timeout", type=float,
            help="seconds per phase (default: the profile's phase_timeout_seconds, else 600)"),
     option("--cell-timeout", type=float,

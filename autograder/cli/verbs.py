@@ -72,8 +72,13 @@ def refuse_mixed_options(args: argparse.Namespace, batch: bool) -> None:
             "--checkers sets the checkers of one submission graded alone; a class graded "
             "with -o runs one pool of checkers per worker: use --workers instead."
         )
-    if not batch and (args.workers or args.force):
-        option = "--workers" if args.workers else "--force"
+    if args.scheduler and args.workers:
+        raise OptionsError(
+            "--workers sets this machine's threads; on a Dask cluster the workers are the "
+            "cluster's: use --scheduler local:N for N local workers."
+        )
+    if not batch and (args.workers or args.force or args.scheduler):
+        option = "--workers" if args.workers else "--force" if args.force else "--scheduler"
         raise OptionsError(f"{option} applies to a class graded into a folder: add -o OUT.")
 
 
@@ -103,6 +108,7 @@ def grade_main(args: argparse.Namespace) -> None:
 
 
 def grade_class_main(args: argparse.Namespace) -> None:
+    from autograder.cohort.cluster import Scheduler
     from autograder.cohort.run import grade_class
     from autograder.environment import default_batch_workers
 
@@ -117,6 +123,7 @@ def grade_class_main(args: argparse.Namespace) -> None:
         workers=args.workers or default_batch_workers(),
         force=args.force,
         reuse=args.reuse,
+        scheduler=Scheduler.parse(args.scheduler) if args.scheduler else None,
     )
     if any(record["status"] == Status.GRADER_ERROR for record in records):
         raise RunFailed("the grader failed on some submissions (status grader-error); rerun")

@@ -7,8 +7,11 @@ from __future__ import annotations
 import csv
 import io
 import statistics
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from pathlib import Path
+
+from tqdm import tqdm
 
 from autograder.cohort.collect import Submission
 from autograder.cohort.report import write_html_report
@@ -26,6 +29,11 @@ def record_of(submission: Submission, report: GradeReport, digest: str, run: dic
     """What the class' results keep of one submission (``GradeReport.to_record``), with which
     file it was, whose, and under which settings (``run``): what decides whether to grade it
     again."""
+    return record_from(submission, report.to_record(), digest, run)
+
+
+def record_from(submission: Submission, report: dict, digest: str, run: dict) -> dict:
+    """``record_of`` for a report already made a record (on a cluster's worker)."""
     identity = {
         "key": submission.key,
         "file": submission.name,
@@ -33,25 +41,32 @@ def record_of(submission: Submission, report: GradeReport, digest: str, run: dic
         "sha256": digest,
         **run,
     }
-    return {**identity, **report.to_record()}
+    return {**identity, **report}
 
 
 @dataclass
 class Counts:
+    """How far a class' grading is: ``done`` of ``total`` (``resumed`` of them saved by an
+    earlier run), ``failed`` of them not ``graded``."""
+
     total: int
     done: int = 0
     failed: int = 0
+    resumed: int = 0
+    started: float = field(default_factory=time.perf_counter)
 
     def add(self, status: str) -> None:
         self.done += 1
         self.failed += status != Status.GRADED
 
-    def bar(self, width: int = 20) -> str:
-        filled = round(width * self.done / max(1, self.total))
-        return (
-            f"[{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total} done, "
-            f"{self.failed} failed, {self.total - self.done} remaining"
-        )
+    def bar(self) -> str:
+        """tqdm's meter (bar, count, time spent and left, from the rate of this run's
+        submissions), then the failed and remaining counts: one line, fit for a log."""
+        meter = tqdm.format_meter(
+            self.done, self.total, time.perf_counter() - self.started, ncols=72,
+            unit=" submission", initial=self.resumed,
+        )  # fmt: skip
+        return f"{meter}  {self.failed} failed, {self.total - self.done} remaining"
 
 
 def summary(record: dict) -> str:

@@ -233,5 +233,12 @@ def write_html_report(
         unrecorded=unrecorded,
         measurements=measurement_counts(records),
         failed=[record for record in records if record["status"] != Status.GRADED],
+        workers=sorted(
+            Counter(
+                (record["worker"], record["report"]["isolation"])
+                for record in records
+                if record.get("worker")  # graded on a cluster (cohort.cluster)
+            ).items()
+        ),
     )
     write(path, html)

@@ -20,6 +20,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 
+from autograder.cohort.cluster import Scheduler, run_on_cluster
 from autograder.cohort.collect import BatchError, Submission, check_hideable, collect
 from autograder.cohort.gradebook import (
     FEEDBACK_DIR,
@@ -60,7 +61,9 @@ class Batch:
     out: Path
     options: GradingOptions  # the same for every submission
     hide: list[Path]  # folders no notebook may see: the inputs and ``out``
-    isolation: Isolation  # the level notebooks run at (``isolation.probe``)
+    # the level notebooks run at (``isolation.probe``); on a cluster, the weakest of its
+    # workers', known once they report it (``cluster.admitted``)
+    isolation: Isolation | None
     store: Path | None = None  # accuracy measurements to reuse and add to; None: train all
 
     def __post_init__(self) -> None:
@@ -124,25 +127,60 @@ class Batch:
         return self.recorded(submission, digest, checked)
 
     def recorded(self, submission: Submission, digest: str, step: Callable) -> NotebookRun | dict:
-        """``step()``, its report made a record; whatever goes wrong becomes the recorded
-        status (``invalid-file``, or ``grader-error`` for a fault of ours)."""
-        run = self.run_settings
-        try:
-            outcome = step()
-        except GradeError as error:
-            failed = GradeReport.not_graded(
-                self.config, submission.path, Status.INVALID_FILE, str(error)
-            )
-            return record_of(submission, failed, digest, run)
-        except Stopped:
-            raise
-        except Exception as error:  # our fault, not the student's: record it, keep going
-            why = f"The grader failed ({type(error).__name__}: {error}); rerun to try again."
-            failed = GradeReport.not_graded(self.config, submission.path, Status.GRADER_ERROR, why)
-            return record_of(submission, failed, digest, run)
+        """``step()``, its report made a record (``outcome_of``)."""
+        outcome = outcome_of(self.config, submission.path, step)
         if isinstance(outcome, GradeReport):
-            return record_of(submission, outcome, digest, run)
+            return record_of(submission, outcome, digest, self.run_settings)
         return outcome
+
+    def pending(self, submissions: list[Submission], force: bool) -> tuple[dict, list]:
+        """The saved records by key (none with ``force``) and the (submission, sha256) pairs
+        still to grade."""
+        records: dict[str, dict] = {}
+        pending: list[tuple[Submission, str]] = []
+        for submission in submissions:
+            digest = file_sha256(submission.path)
+            saved = None if force else self.saved(submission, digest)
+            if saved:
+                records[submission.key] = saved
+            else:
+                pending.append((submission, digest))
+        return records, pending
+
+    def save(self, record: dict, records: dict, submissions: list[Submission]) -> None:
+        """Keep one finished submission's record: its result file (atomically), feedback and
+        the class' summaries, rebuilt from every record so far in the class' order."""
+        write_atomically(
+            self.out / RESULTS_DIR / f"{record['key']}.json", json.dumps(record, indent=1)
+        )
+        write_feedback(self.out, record)
+        records[record["key"]] = record
+        done = [records[s.key] for s in submissions if s.key in records]
+        write_summaries(self.out, self.config, done, self.isolation)
+
+    def finish(self, records: dict, submissions: list[Submission]) -> list[dict]:
+        """Every submission's record in the class' order, feedback and summaries written
+        again (a resumed run's feedback file may be gone)."""
+        ordered = [records[submission.key] for submission in submissions]
+        for record in ordered:
+            write_feedback(self.out, record)
+        write_summaries(self.out, self.config, ordered, self.isolation)
+        return ordered
+
+
+def outcome_of(config: AssignmentConfig, path: Path, step: Callable):
+    """``step()``; whatever goes wrong becomes a report of the status it earns
+    (``invalid-file`` for GradeError, ``grader-error`` for a fault of ours). Stopped (Ctrl-C)
+    propagates."""
+    try:
+        return step()
+    except GradeError as error:
+        return GradeReport.not_graded(config, path, Status.INVALID_FILE, str(error))
+    except Stopped:
+        raise
+    except Exception as error:  # our fault, not the student's: record it, keep going
+        why = f"The grader failed ({type(error).__name__}: {error}); rerun to try again."
+        return GradeReport.not_graded(config, path, Status.GRADER_ERROR, why)
 
 
 def run_batch(
@@ -155,18 +193,10 @@ def run_batch(
 ) -> list[dict]:
     """Grade ``submissions`` (``workers`` at once), saving each result as it comes; return
     every submission's record, the saved ones included."""
-    records: dict[str, dict] = {}
-    pending: list[tuple[Submission, str]] = []
-    for submission in submissions:
-        digest = file_sha256(submission.path)
-        saved = None if force else batch.saved(submission, digest)
-        if saved:
-            records[submission.key] = saved
-        else:
-            pending.append((submission, digest))
+    records, pending = batch.pending(submissions, force)
     if records:
         progress(f"{len(records)} submission(s) already graded (--force regrades them).")
-    counts = Counts(total=len(submissions), done=len(records))
+    counts = Counts(total=len(submissions), done=len(records), resumed=len(records))
     progress(f"Grading {len(pending)} submission(s), {workers} at a time...")
     checkers = CheckerPools(
         batch.config, batch.options.settings.environment(), workers, cores_each(workers)
@@ -202,12 +232,8 @@ def run_batch(
                     futures[check], waiting[check] = submission, outcome
                     continue
                 record = outcome
-                write_atomically(batch.result_path(submission), json.dumps(record, indent=1))
-                write_feedback(batch.out, record)
-                records[submission.key] = record
+                batch.save(record, records, submissions)
                 counts.add(record["status"])
-                done = [records[s.key] for s in submissions if s.key in records]
-                write_summaries(batch.out, batch.config, done, batch.isolation)
                 progress(f"{counts.bar()}  {submission.name}: {summary(record)}")
             if faults:
                 raise faults[0]
@@ -225,11 +251,7 @@ def run_batch(
     notebooks.shutdown()
     checks.shutdown()
     checkers.close()
-    ordered = [records[submission.key] for submission in submissions]
-    for record in ordered:
-        write_feedback(batch.out, record)  # again for the resumed ones: the file may be gone
-    write_summaries(batch.out, batch.config, ordered, batch.isolation)
-    return ordered
+    return batch.finish(records, submissions)
 
 
 def grade_class(
@@ -242,6 +264,7 @@ def grade_class(
     force: bool = False,
     progress: Callable[[str], None] = lambda line: print(line, file=sys.stderr, flush=True),
     reuse: bool = True,
+    scheduler: Scheduler | None = None,
 ) -> list[dict]:
     """Grade every submission in ``inputs`` into ``out``, ``workers`` at once; notebooks see
     neither. ``force`` regrades submissions an earlier run saved. Raises BatchError for an
@@ -249,6 +272,9 @@ def grade_class(
 
     With ``reuse``, accuracy checks share measurements through ``out/measurements``
     (``autograder.grading.trusted.store``): an architecture trained once, by any worker, is not trained again.
+
+    With ``scheduler``, the class is graded on that Dask cluster (``cohort.cluster``)
+    instead of ``workers`` threads here.
     """
     if out.exists() and not out.is_dir():
         raise BatchError(f"The output {out} is a file, not a folder.")
@@ -260,10 +286,12 @@ def grade_class(
         check_hideable(hide)
     out.mkdir(parents=True, exist_ok=True)
     hide = [path.resolve() for path in hide]
-    isolation = probe(tuple(path.resolve() for path in [config.folder, *hide]))
-    progress(f"Isolation: notebooks {isolation.description}.")
-    if isolation.degraded:
-        progress(isolation.warning())
+    isolation = None  # on a cluster, each worker probes its own (cluster.admitted)
+    if scheduler is None:
+        isolation = probe(tuple(path.resolve() for path in [config.folder, *hide]))
+        progress(f"Isolation: notebooks {isolation.description}.")
+        if isolation.degraded:
+            progress(isolation.warning())
     store = out / STORE_DIR if reuse else None
     if store is not None:
         MeasurementStore(store).adopt(config.dist_dir / STORE_DIR)  # the build's
@@ -271,7 +299,12 @@ def grade_class(
         config=config, out=out, options=options, hide=hide, isolation=isolation, store=store
     )
     started = time.perf_counter()
-    records = run_batch(batch, submissions, workers=workers, force=force, progress=progress)
+    if scheduler is None:
+        records = run_batch(batch, submissions, workers=workers, force=force, progress=progress)
+    else:
+        records = run_on_cluster(
+            batch, submissions, scheduler=scheduler, force=force, progress=progress
+        )
     progress(closing_summary(records, time.perf_counter() - started))
     progress(
         f"Gradebook: {out / GRADEBOOK}; report: {out / REPORT}; feedback: {out / FEEDBACK_DIR}/"

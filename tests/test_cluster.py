@@ -1,0 +1,142 @@
+"""`kerasgrade grade DIR -o OUT --scheduler ...`: a class graded on a Dask cluster."""
+
+import os
+import signal
+import threading
+import zipfile
+from io import BytesIO
+
+import pytest
+from test_batch import assert_rows, class_folder, expected_rows
+
+from autograder.cohort.cluster import ALLOWED_FAILURES, Scheduler
+from autograder.cohort.remote import GRADE_RESOURCE, packed
+from autograder.cohort.run import grade_class
+from autograder.grading.options import GradingOptions, OptionsError
+from autograder.grading.untrusted.isolation import probe
+from autograder.lab.digest import grading_digest
+from autograder.lab.settings import RunSettings
+
+distributed = pytest.importorskip("distributed")
+
+
+def test_the_scheduler_option_names_a_local_cluster_or_an_address():
+    assert Scheduler.parse("local:3") == Scheduler(None, 3)
+    assert Scheduler.parse("tcp://lab-01:8786") == Scheduler("tcp://lab-01:8786")
+    assert Scheduler.parse("local").workers >= 1
+    for wrong in ("local:0", "local:two", "lab-01"):
+        with pytest.raises(OptionsError, match="--scheduler"):
+            Scheduler.parse(wrong)
+
+
+def test_a_submission_folder_travels_as_a_zip_of_its_files(tmp_path):
+    folder = tmp_path / "submission_4242"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "rnn_lab.ipynb").write_text("{}")
+    (folder / "sub" / "notes.txt").write_text("hi")
+    with zipfile.ZipFile(BytesIO(packed(folder))) as archive:
+        assert sorted(archive.namelist()) == ["rnn_lab.ipynb", "sub/notes.txt"]
+        assert archive.read("sub/notes.txt") == b"hi"
+
+
+def options(config) -> GradingOptions:
+    return GradingOptions.of(
+        config.lab, RunSettings.of("smoke", "generated"), phase_timeout=60, memory_gib=2,
+        cell_timeout=20,
+    )  # fmt: skip
+
+
+@pytest.fixture()
+def cluster():
+    """A cluster of two workers this test can reach into (to kill or alter one)."""
+    import dask
+
+    settings = {
+        "distributed.scheduler.allowed-failures": ALLOWED_FAILURES,
+    }
+    with dask.config.set(settings):
+        local = distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, resources={GRADE_RESOURCE: 1}, memory_limit=0,
+            dashboard_address=None,
+        )  # fmt: skip
+        yield local
+        local.close()
+
+
+@pytest.mark.slow
+def test_a_local_cluster_gives_the_rows_the_thread_pools_give(built, tmp_path):
+    """The hostile corpus (tests/submissions) on ``--scheduler local:2``: every row as the
+    thread pools give it (test_batch), the client the only writer of OUT."""
+    expected = expected_rows(probe(()).level)
+    corpus = class_folder(tmp_path, expected)
+    out = tmp_path / "out"
+    lines = []
+    records = grade_class(
+        built, [corpus], out, options=options(built), workers=0, progress=lines.append,
+        scheduler=Scheduler.parse("local:2"),
+    )  # fmt: skip
+    assert_rows(out, expected)
+    assert len(records) == len(expected)
+    assert sum(line.startswith("Worker tcp://") for line in lines) == 2
+    assert any("remaining" in line and "submission/s" in line for line in lines)
+    assert {record["worker"] for record in records} <= {
+        line.split()[1].rstrip(":") for line in lines if line.startswith("Worker tcp://")
+    }
+    assert "<th>Dask worker</th>" in (out / "report.html").read_text()
+    rerun = []
+    grade_class(
+        built, [corpus], out, options=options(built), workers=0, progress=rerun.append,
+        scheduler=Scheduler.parse("local:2"),
+    )  # fmt: skip
+    assert f"{len(expected)} submission(s) already graded" in rerun[1]
+
+
+@pytest.mark.slow
+def test_a_worker_killed_in_the_middle_of_a_class_loses_no_row(built, cluster, tmp_path):
+    names = ["smithj_12345_67890_rnn_lab.ipynb", "missing_variable.ipynb", "empty.ipynb",
+             "syntax_error.ipynb", "exception_in_answer.ipynb", "no_cells.ipynb"]  # fmt: skip
+    expected = {name: row for name, row in expected_rows(probe(()).level).items() if name in names}
+    corpus = class_folder(tmp_path, expected)
+    killed = threading.Event()
+
+    def progress(line: str) -> None:
+        if not killed.is_set() and "remaining" in line:  # one row in: both workers are busy
+            pid = next(iter(cluster.workers.values())).process.pid
+            os.kill(pid, signal.SIGKILL)
+            killed.set()
+            print(f"killed worker process {pid} after: {line}")
+
+    grade_class(
+        built, [corpus], tmp_path / "out", options=options(built), workers=0,
+        progress=progress, scheduler=Scheduler(cluster.scheduler_address),
+    )  # fmt: skip
+    assert killed.is_set()
+    assert_rows(tmp_path / "out", expected)
+
+
+@pytest.mark.slow
+def test_a_worker_with_another_grading_digest_is_refused(built, cluster, tmp_path):
+    client = distributed.Client(cluster)
+    odd = sorted(cluster.scheduler_info["workers"])[0]
+
+    def other_toolkit():
+        import autograder.cohort.remote as remote
+
+        remote.grading_digest = lambda config: "0" * 16
+
+    client.run(other_toolkit, workers=[odd])
+    client.close()
+    name = "smithj_12345_67890_rnn_lab.ipynb"
+    corpus = class_folder(tmp_path, [name])
+    lines = []
+    grade_class(
+        built, [corpus], tmp_path / "out", options=options(built), workers=0,
+        progress=lines.append, scheduler=Scheduler(cluster.scheduler_address),
+    )  # fmt: skip
+    refused = [line for line in lines if line.startswith("Refused worker")]
+    assert refused == [
+        f"Refused worker {odd}: its grading digest is {'0' * 16}, not "
+        f"{grading_digest(built)}; install the "
+        "same kerasgrade and lab there."
+    ]
+    assert_rows(tmp_path / "out", {name: expected_rows(probe(()).level)[name]})
