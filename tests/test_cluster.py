@@ -2,7 +2,6 @@
 
 import os
 import signal
-import threading
 import zipfile
 from io import BytesIO
 
@@ -93,24 +92,31 @@ def test_a_local_cluster_gives_the_rows_the_thread_pools_give(built, tmp_path):
 
 @pytest.mark.slow
 def test_a_worker_killed_in_the_middle_of_a_class_loses_no_row(built, cluster, tmp_path):
+    """SIGKILL to the process of a worker that holds a submission, once the first row is in:
+    its submission is graded again on the other worker, and every row is as on one host."""
     names = ["smithj_12345_67890_rnn_lab.ipynb", "missing_variable.ipynb", "empty.ipynb",
              "syntax_error.ipynb", "exception_in_answer.ipynb", "no_cells.ipynb"]  # fmt: skip
     expected = {name: row for name, row in expected_rows(probe(()).level).items() if name in names}
     corpus = class_folder(tmp_path, expected)
-    killed = threading.Event()
+    watcher = distributed.Client(cluster)
+    killed = []
 
     def progress(line: str) -> None:
-        if not killed.is_set() and "remaining" in line:  # one row in: both workers are busy
-            pid = next(iter(cluster.workers.values())).process.pid
-            os.kill(pid, signal.SIGKILL)
-            killed.set()
-            print(f"killed worker process {pid} after: {line}")
+        if killed or "remaining" not in line:
+            return
+        busy = {address: keys for address, keys in watcher.processing().items() if keys}
+        for nanny in cluster.workers.values():
+            if nanny.worker_address in busy and not killed:
+                os.kill(nanny.process.pid, signal.SIGKILL)
+                killed.append(busy[nanny.worker_address])
+                print(f"killed worker {nanny.worker_address} holding {killed[0]}")
 
     grade_class(
         built, [corpus], tmp_path / "out", options=options(built), workers=0,
         progress=progress, scheduler=Scheduler(cluster.scheduler_address),
     )  # fmt: skip
-    assert killed.is_set()
+    watcher.close()
+    assert killed, "no worker was busy when the first row came in"
     assert_rows(tmp_path / "out", expected)
 
 

@@ -13,7 +13,8 @@ one host (``run.Batch``), so resume, ``--force``, Ctrl-C and the report behave t
 Workers must run the same toolkit and lab as the client: install the same ``kerasgrade``
 (and build the lab at the same path, or share it) on every host. Before any work is sent
 each worker reports its lab's ``grading_digest`` and isolation level (``remote.prepare``);
-a worker whose digest differs is refused with a sentence and given no task. Workers
+a worker whose digest differs is refused with a sentence and retired. A worker that
+joins later is checked by its task (``remote.WrongToolkit``: a ``grader-error`` row). Workers
 declare how many grades they hold at once as the Dask resource ``grade`` (``dask worker
 ADDRESS --resources grade=1``); each task needs one.
 
@@ -53,6 +54,12 @@ from autograder.lab.digest import grading_digest
 # ``distributed.scheduler.allowed-failures``; Dask's default is 3): a submission is tried
 # on three workers at most.
 ALLOWED_FAILURES = 2
+POLL_SECONDS = 10  # how often the client looks for workers while no task finishes
+WORKERLESS_SECONDS = 120  # how long a class waits for a cluster with no worker left
+
+
+class _NotRun(Exception):
+    """A task given up on by the client (no worker left), with the reason."""
 
 
 @dataclass(frozen=True)
@@ -127,6 +134,7 @@ def admitted(client, setup: WorkerSetup, progress) -> tuple[list[str], Isolation
         if seen["digest"] != setup.digest:
             why = seen.get("error") or f"its grading digest is {seen['digest']}, not {setup.digest}"
             progress(f"Refused worker {address}: {why}; install the same kerasgrade and lab there.")
+            client.retire_workers([address], close_workers=True)  # else it would take tasks
             continue
         isolation = Isolation(seen["level"], seen["degraded"])
         progress(f"Worker {address}: notebooks {isolation.description}.")
@@ -197,16 +205,13 @@ def run_on_cluster(
             )
             future = client.submit(
                 grade_remote, job, key=f"grade-{submission.key}-{uuid.uuid4().hex[:8]}",
-                resources={GRADE_RESOURCE: 1}, workers=workers, allow_other_workers=False,
-                pure=False,
+                resources={GRADE_RESOURCE: 1}, pure=False,
             )  # fmt: skip
             futures[future] = (submission, sha256)
-        from distributed import as_completed
-
-        for future in as_completed(list(futures)):
+        for future, failed in _finished(client, futures, progress):
             submission, sha256 = futures.pop(future)
             writing = time.perf_counter()
-            record, added = _record(batch, submission, sha256, future)
+            record, added = _record(batch, submission, sha256, future, failed)
             fresh = _adopt(batch.store, added, entries, reuse)
             if fresh and variable is not None:
                 variable.set(entries)
@@ -236,13 +241,49 @@ def run_on_cluster(
     return batch.finish(records, submissions)
 
 
-def _record(batch, submission: Submission, sha256: str, future) -> tuple[dict, dict]:
+def _finished(client, futures: dict, progress):
+    """``(future, None)`` for each task as it finishes, then ``(future, why)`` for each one
+    left when no worker with a ``grade`` slot has been seen for ``WORKERLESS_SECONDS`` (a
+    cluster whose workers all went away): those are cancelled rather than waited for."""
+    from distributed import wait
+
+    left, workerless = set(futures), 0.0
+    while left:
+        try:
+            done, _ = wait(list(left), timeout=POLL_SECONDS, return_when="FIRST_COMPLETED")
+        except TimeoutError:
+            workers = client.scheduler_info()["workers"].values()
+            slots = any(GRADE_RESOURCE in worker.get("resources", {}) for worker in workers)
+            workerless = 0.0 if slots else workerless + POLL_SECONDS
+            if workerless < WORKERLESS_SECONDS:
+                continue
+            why = (
+                f"No worker of the cluster was left to grade it for {WORKERLESS_SECONDS} s; "
+                "rerun when the cluster has workers again."
+            )
+            progress(f"No worker for {WORKERLESS_SECONDS} s: {len(left)} submission(s) not graded.")
+            client.cancel(list(left))
+            for future in list(left):
+                left.discard(future)
+                yield future, why
+            return
+        for future in done:
+            left.discard(future)
+            yield future, None
+
+
+def _record(
+    batch, submission: Submission, sha256: str, future, failed: str | None = None
+) -> tuple[dict, dict]:
     """A finished task's record and the store entries it brought; a task that failed (its
-    workers died, ``KilledWorker``; or our fault) becomes a ``grader-error`` record."""
+    workers died, ``KilledWorker``; or our fault) or that ``failed`` says was not run
+    becomes a ``grader-error`` record."""
     from distributed import KilledWorker
 
     run = batch.run_settings
     try:
+        if failed:
+            raise _NotRun(failed)
         result = future.result()
     except KilledWorker:
         why = (
@@ -250,6 +291,8 @@ def _record(batch, submission: Submission, sha256: str, future) -> tuple[dict, d
             "memory, or its host went down); rerun to try again, or grade it alone with "
             "`kerasgrade grade FILE` to see why."
         )
+    except _NotRun as error:
+        why = str(error)
     except Exception as error:
         why = (
             f"The grader failed on a worker ({type(error).__name__}: {error}); rerun to try again."
