@@ -234,7 +234,7 @@ def test_designs_only_trains_the_designs_and_keeps_the_references_recorded_runs(
     assert table["accuracies"]["q2"] == [0.93, 0.93, 0.93]
     assert table["seeds"] == 3 and table["design_seeds"] == 2
     (design,) = table["designs"]["q2"]
-    assert design == "build_narrowest_mlp_model" and len(table["designs"]["q2"][design]) == 2
+    assert design == "slowest_allowed" and len(table["designs"]["q2"][design]) == 2
     validation = table["design_validation"]["q2"]
     assert validation["reference"] == 1 and set(validation) == {"reference", design}
     assert table["validation"]["q2_below"] == 1 + validation[design]

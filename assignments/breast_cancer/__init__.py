@@ -4,6 +4,7 @@ from cancer_support import DATASET
 
 from autograder.lab.folder import AccuracyTask, DataOptions, LabSpec
 from autograder.lab.questions import (
+    SLOWEST,
     CountQuestion,
     DerivedSpec,
     ManualQuestion,
@@ -13,7 +14,6 @@ from autograder.lab.questions import (
 from labkit.checks import ADAPTIVE_OPTIMIZERS
 
 MLP = Reference(f"{__name__}.reference.cancer_models", "build_mlp_model")
-NARROWEST = Reference(f"{__name__}.reference.cancer_models", "build_narrowest_mlp_model")
 
 LAB = LabSpec(
     questions={
@@ -34,7 +34,7 @@ LAB = LabSpec(
             ),
             fixed_total=False,
             accuracy_check=DATASET.kind,
-            calibration_designs=(NARROWEST,),
+            calibration_designs=(SLOWEST,),  # 8 units, Dropout(0.5), Adam at 0.001
             check_seconds=2,
         ),
         "q2_why": ManualQuestion(),

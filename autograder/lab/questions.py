@@ -65,6 +65,20 @@ class DerivedSpec:
         )  # fmt: skip
 
 
+class _Slowest:
+    """``calibration_designs=(SLOWEST,)``: the slowest design the question's derived spec
+    allows, built from its reference and declared bounds when calibrating
+    (``autograder.quality.slowest``)."""
+
+    function = "slowest_allowed"  # its name in calibration.toml
+
+    def __repr__(self) -> str:
+        return "SLOWEST"
+
+
+SLOWEST = _Slowest()
+
+
 @dataclass(frozen=True, kw_only=True)
 class ModelQuestion:
     """A question whose answer is a compiled model held in ``variable``; ``spec`` is a
@@ -85,7 +99,8 @@ class ModelQuestion:
     # Builders of the slowest-learning designs the spec allows besides the reference: the
     # threshold is calibrated on the weakest of them in each run, so that it passes every
     # valid answer, not only the reference (``autograder.quality.calibrate``).
-    calibration_designs: tuple[Reference, ...] = ()
+    # ``SLOWEST`` derives one from a ``DerivedSpec`` (``autograder.quality.slowest``).
+    calibration_designs: tuple[Reference | _Slowest, ...] = ()
     # Seconds its accuracy check of the reference takes in a checker of the grading profile
     # (it stops once the threshold is reached), measured: deals the work out among checkers.
     check_seconds: float = 0.0

@@ -23,6 +23,7 @@ from autograder.environment import available_cores, cores_each, with_threads
 from autograder.errors import RunFailed
 from autograder.lab.config import AssignmentConfig
 from autograder.quality.calibration_table import REFERENCE
+from autograder.quality.slowest import calibration_builders
 
 WORKER_MEMORY_BYTES = int(1.5 * 2**30)
 
@@ -42,7 +43,7 @@ def measure(
     for name in questions:
         question = lab.questions[name]
         measure_accuracy = lab.checks.MEASUREMENTS[question.accuracy_check]
-        builders = (question.builder, *question.calibration_designs)
+        builders = (question.builder, *calibration_builders(question))
         results[name] = {}
         for design, builder in zip(design_names(question), builders, strict=True):
             if designs_only and design == REFERENCE:

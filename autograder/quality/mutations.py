@@ -26,7 +26,7 @@ REBUILD = "for _layer in _config['layers']:\n    _layer.pop('build_config', None
 FROZEN_FAULT = "held-out"  # every lab's failed accuracy check says what it scored held out
 
 
-def _chain_entries(config: dict) -> list[int]:
+def chain_entries(config: dict) -> list[int]:
     """Indices in a model config's ``layers`` of the layers the folded chain counts."""
     return [
         i for i, layer in enumerate(config["layers"]) if layer["class_name"] not in SKIPPED_KINDS
@@ -104,5 +104,5 @@ def generated_variants(config, questions: list[str] | None = None) -> list[Varia
         model_config = reference.get_config()
         sequential = type(reference).__name__ == "Sequential"
         source = inspect.getsource(builders[question.builder.function]).rstrip()
-        variants += mutants(name, question, spec, source, sequential, _chain_entries(model_config))
+        variants += mutants(name, question, spec, source, sequential, chain_entries(model_config))
     return variants

@@ -1,4 +1,4 @@
-"""The breast-cancer lab's reference model, and the slowest-learning one its spec allows."""
+"""The breast-cancer lab's reference model (its slowest allowed design is derived: ``SLOWEST``)."""
 
 import keras
 from cancer_support import FEATURES
@@ -18,17 +18,3 @@ def build_mlp_model() -> keras.Model:
     model.compile(loss="binary_crossentropy", optimizer="adam", metrics=["accuracy"])
     return model
 
-
-def build_narrowest_mlp_model() -> keras.Model:
-    """For calibration only: the fewest units (8), the most dropout (0.5), the lowest rate."""
-    model = keras.Sequential(
-        [
-            keras.Input((FEATURES,)),
-            layers.Dense(8, activation="relu"),
-            layers.Dropout(0.5),
-            layers.Dense(1, activation="sigmoid"),
-        ],
-        name="narrowest_mlp",
-    )
-    model.compile(loss="binary_crossentropy", optimizer=keras.optimizers.Adam(1e-3))
-    return model
