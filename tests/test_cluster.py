@@ -63,6 +63,7 @@ def cluster():
 
 
 @pytest.mark.slow
+@pytest.mark.cluster
 def test_a_local_cluster_gives_the_rows_the_thread_pools_give(built, tmp_path):
     """The hostile corpus (tests/submissions) on ``--scheduler local:2``: every row as the
     thread pools give it (test_batch), the client the only writer of OUT."""
@@ -91,6 +92,7 @@ def test_a_local_cluster_gives_the_rows_the_thread_pools_give(built, tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.cluster
 def test_a_worker_killed_in_the_middle_of_a_class_loses_no_row(built, cluster, tmp_path):
     """SIGKILL to the process of a worker that holds a submission, once the first row is in:
     its submission is graded again on the other worker, and every row is as on one host."""
@@ -121,6 +123,7 @@ def test_a_worker_killed_in_the_middle_of_a_class_loses_no_row(built, cluster, t
 
 
 @pytest.mark.slow
+@pytest.mark.cluster
 def test_a_worker_with_another_grading_digest_is_refused(built, cluster, tmp_path):
     client = distributed.Client(cluster)
     odd = sorted(cluster.scheduler_info["workers"])[0]
