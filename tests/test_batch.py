@@ -63,6 +63,7 @@ def assert_rows(out: Path, expected: dict[str, dict]) -> None:
         assert want.get("reason", "") in row["reason"], (name, row["reason"])
         assert row["student"] == want.get("student", "")
         assert row["q1a_why"] == "" and row["possible"] == "84"  # manual points left blank
+        assert row["isolation"] in ("namespaces", "user", "folder", "not run"), row
         feedback = (out / "feedback" / f"{Path(name).name}.txt").read_text()
         assert name in feedback and want["status"] in feedback
     for path in (out / "results").glob("*.json"):  # what a resumed run reuses

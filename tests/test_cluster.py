@@ -1,5 +1,6 @@
 """`kerasgrade grade DIR -o OUT --scheduler ...`: a class graded on a Dask cluster."""
 
+import csv
 import os
 import signal
 import zipfile
@@ -83,12 +84,18 @@ def test_a_local_cluster_gives_the_rows_the_thread_pools_give(built, tmp_path):
         line.split()[1].rstrip(":") for line in lines if line.startswith("Worker tcp://")
     }
     assert "<th>Dask worker</th>" in (out / "report.html").read_text()
+    with open(out / "gradebook.csv", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert {row["worker"] for row in rows} == {record["worker"] for record in records}
+    assert {row["isolation"] for row in rows} <= {probe(()).level, "not run"}
     rerun = []
     grade_class(
         built, [corpus], out, options=options(built), workers=0, progress=rerun.append,
         scheduler=Scheduler.parse("local:2"),
     )  # fmt: skip
     assert f"{len(expected)} submission(s) already graded" in rerun[1]
+    assert not any(line.startswith("Connecting") for line in rerun)  # no worker needed
+    assert "Isolation: notebooks" in (out / "report.html").read_text()  # from the records
 
 
 @pytest.mark.slow

@@ -160,6 +160,21 @@ def write_own_kinds(built, corpus: Path) -> None:
 @pytest.mark.slow
 def test_every_real_submission_keeps_its_points_in_a_batch(built, tmp_path):
     """Graded as the cases' README says: grading profile, Gradescope's 240 s phase limit."""
+    grade_real_submissions(built, tmp_path, workers=2)
+
+
+@pytest.mark.slow
+@pytest.mark.cluster
+def test_every_real_submission_keeps_its_points_on_a_cluster(built, tmp_path):
+    """The same class on ``--scheduler local:2`` (tests/test_cluster.py): the same rows."""
+    from autograder.cohort.cluster import Scheduler
+
+    grade_real_submissions(built, tmp_path, workers=0, scheduler=Scheduler.parse("local:2"))
+
+
+def grade_real_submissions(built, tmp_path, **how):
+    """Every real submission and our own kinds, graded as one class by ``grade_class(**how)``,
+    each with the row ``expected.toml`` gives it."""
     corpus = tmp_path / "class"
     corpus.mkdir()
     names = [name for name in EXPECTED if name != GRADESCOPE_CASE]
@@ -176,7 +191,7 @@ def test_every_real_submission_keeps_its_points_in_a_batch(built, tmp_path):
         options=GradingOptions.of(
             built.lab, RunSettings.of("grading", "generated"), phase_timeout=240, memory_gib=4
         ),
-        workers=2, progress=lambda line: None,
+        progress=lambda line: None, **how,
     )  # fmt: skip
     rows = {record["file"]: record for record in records}
     assert sorted(rows) == sorted(names)

@@ -46,7 +46,7 @@ from autograder.cohort.remote import (
 from autograder.environment import default_batch_workers
 from autograder.files import write_atomically
 from autograder.grading.options import OptionsError
-from autograder.grading.results import GradeReport, Status
+from autograder.grading.results import NOT_RUN, GradeReport, Status
 from autograder.grading.untrusted.isolation import Isolation
 from autograder.lab.digest import grading_digest
 
@@ -148,6 +148,16 @@ def admitted(client, setup: WorkerSetup, progress) -> tuple[list[str], Isolation
     return good, max(levels, key=lambda isolation: bool(isolation.degraded))
 
 
+def recorded_isolation(records: list[dict]) -> Isolation | None:
+    """The weakest isolation that saved ``records`` ran their notebooks at; None when none
+    ran one."""
+    ran = [record["report"] for record in records if record["report"]["isolation"] != NOT_RUN]
+    if not ran:
+        return None
+    weakest = max(ran, key=lambda report: bool(report["isolation_warning"]))
+    return Isolation.from_report(weakest["isolation"], weakest["isolation_warning"])
+
+
 def store_entries(store: Path | None) -> dict[str, str]:
     """The class store's entries as ``{relative path: text}`` (``trusted.store`` layout)."""
     if store is None:
@@ -168,7 +178,8 @@ def run_on_cluster(
     if records:
         progress(f"{len(records)} submission(s) already graded (--force regrades them).")
     counts = Counts(total=len(submissions), done=len(records), resumed=len(records))
-    if not pending:
+    if not pending:  # no worker asked: the report names the levels the records ran at
+        batch.isolation = recorded_isolation(records)
         return batch.finish(records, submissions)
     progress(f"Connecting to {scheduler.describe()}...")
     client, cluster = connect(scheduler)

@@ -16,7 +16,8 @@ from tqdm import tqdm
 from autograder.cohort.collect import Submission
 from autograder.cohort.report import write_html_report
 from autograder.files import write_atomically
-from autograder.grading.results import GradeReport, Status
+from autograder.grading.results import NOT_RUN, GradeReport, Status
+from autograder.grading.untrusted.isolation import level_of
 from autograder.lab.config import AssignmentConfig
 
 RESULTS_DIR = "results"
@@ -76,19 +77,33 @@ def summary(record: dict) -> str:
 
 
 def gradebook_csv(config: AssignmentConfig, records: list[dict]) -> str:
-    """One row per submission; manual questions are left blank for the person who grades them."""
+    """One row per submission; manual questions are left blank for the person who grades them.
+    The last columns say how the notebook ran: ``isolation`` (its level, ``isolation_level``) and, for a class graded on a cluster, the Dask ``worker`` that graded it."""
     questions = list(config.points)
     possible = sum(config.question_points(q) for q in questions if not config.is_manual(q))
+    on_cluster = any(record.get("worker") for record in records)
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(["file", "student", "status", "reason", *questions, "total", "possible"])
+    header = ["file", "student", "status", "reason", *questions, "total", "possible", "isolation"]
+    writer.writerow(header + ["worker"] * on_cluster)
     for record in records:
         text = [record["file"], record["student"], record["status"], record["reason"]]
         scores = ["" if (s := record["scores"].get(q)) is None else f"{s:g}" for q in questions]
         total = "" if record["status"] == Status.GRADER_ERROR else f"{record['total']:g}"
         totals = [total, f"{possible:g}"]
-        writer.writerow([*map(spreadsheet_safe, text), *scores, *totals])
+        ran = [isolation_level(record)] + [record.get("worker") or ""] * on_cluster
+        writer.writerow([*map(spreadsheet_safe, text), *scores, *totals, *ran])
     return buffer.getvalue()
+
+
+def isolation_level(record: dict) -> str:
+    """The level the record's notebook ran at (``namespaces``, ``user``, ``folder``), or
+    ``not run``."""
+    description = record.get("report", {}).get("isolation", NOT_RUN)
+    try:
+        return level_of(description)
+    except KeyError:  # NOT_RUN
+        return description
 
 
 def spreadsheet_safe(text: str) -> str:

@@ -53,6 +53,14 @@ DESCRIPTIONS = {
 }
 
 
+def level_of(description: str) -> str:
+    """The level whose ``Isolation.description`` is ``description``. Raises KeyError."""
+    return {text: level for level, text in DESCRIPTIONS.items()}[description]
+
+
+WARNING = "WARNING: weaker than the grader's full isolation. "
+
+
 @dataclass(frozen=True)
 class Isolation:
     """The level in force, and why it is not the strongest (empty at ``namespaces``)."""
@@ -74,7 +82,13 @@ class Isolation:
         the batch report and results.json, each after the description; empty at full."""
         if not self.degraded:
             return ""
-        return f"WARNING: weaker than the grader's full isolation. {self.degraded}"
+        return f"{WARNING}{self.degraded}"
+
+    @classmethod
+    def from_report(cls, description: str, warning: str) -> Isolation:
+        """The level a saved report describes (its ``description``), with the reason its
+        ``warning()`` gave. Raises KeyError for a description of no level."""
+        return cls(level_of(description), warning.removeprefix(WARNING))
 
     def command(self, run: list[str], hidden: list[Path], uid: int) -> list[str]:
         """The command that runs ``run`` at this level as ``uid``, ``hidden`` out of reach.
