@@ -93,7 +93,7 @@ def test_a_local_cluster_gives_the_rows_the_thread_pools_give(built, tmp_path):
         built, [corpus], out, options=options(built), workers=0, progress=rerun.append,
         scheduler=Scheduler.parse("local:2"),
     )  # fmt: skip
-    assert f"{len(expected)} submission(s) already graded" in rerun[1]
+    assert any(f"{len(expected)} submission(s) already graded" in line for line in rerun)
     assert not any(line.startswith("Connecting") for line in rerun)  # no worker needed
     assert "Isolation: notebooks" in (out / "report.html").read_text()  # from the records
 

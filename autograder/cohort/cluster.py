@@ -179,7 +179,7 @@ def run_on_cluster(
         progress(f"{len(records)} submission(s) already graded (--force regrades them).")
     counts = Counts(total=len(submissions), done=len(records), resumed=len(records))
     if not pending:  # no worker asked: the report names the levels the records ran at
-        batch.isolation = recorded_isolation(records)
+        batch.isolation = recorded_isolation(list(records.values()))
         return batch.finish(records, submissions)
     progress(f"Connecting to {scheduler.describe()}...")
     client, cluster = connect(scheduler)
