@@ -14,7 +14,7 @@ from autograder.build.gradescope_zip import ZIP_NAME, write_zip
 from autograder.build.notebook import write_master_notebook
 from autograder.errors import ToolkitError
 from autograder.grading.options import GradingOptions
-from autograder.grading.trusted.store import STORE_DIR
+from autograder.grading.trusted.store import STORE_DIR, entry_files
 from autograder.lab.config import AssignmentConfig
 from autograder.lab.folder import LIBRARY
 from autograder.lab.settings import RunSettings
@@ -71,7 +71,7 @@ def warm_store(config: AssignmentConfig, settings: RunSettings) -> int:
     if not report.graded or report.auto_score < report.auto_possible:
         details = "\n".join(lost) or f"{report.status}: {report.message}"
         raise BuildError(f"The reference solution does not pass its own tests:\n{details}")
-    return len(list(folder.glob("??/*.json")))
+    return len(entry_files(folder))
 
 
 def below_chance(config: AssignmentConfig, result) -> str | None:

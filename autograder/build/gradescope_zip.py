@@ -17,7 +17,7 @@ from pathlib import Path
 
 from autograder.build.pins import pins, requirements_of
 from autograder.errors import MissingFile
-from autograder.grading.trusted.store import STORE_DIR
+from autograder.grading.trusted.store import STORE_DIR, entry_files
 from autograder.lab.config import AssignmentConfig
 from autograder.lab.digest import file_sha256
 from autograder.lab.find import NOT_COPIED
@@ -71,7 +71,7 @@ def write_zip(config: AssignmentConfig, destination: Path, data: DataSource) -> 
             folder = Path(importlib.util.find_spec(package).origin).parent
             for path in _files(folder):
                 archive.write(path, f"{TOOLKIT_DIR}/{package}/{path.relative_to(folder)}")
-        for path in sorted((config.dist_dir / STORE_DIR).glob("??/*.json")):
+        for path in entry_files(config.dist_dir / STORE_DIR):
             archive.write(path, f"{STORE_DIR}/{path.parent.name}/{path.name}")
         for path in _files(config.folder):
             archive.write(path, f"{ASSIGNMENT_DIR}/{path.relative_to(config.folder)}")

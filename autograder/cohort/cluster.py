@@ -47,6 +47,7 @@ from autograder.environment import default_batch_workers
 from autograder.files import write_atomically
 from autograder.grading.options import OptionsError
 from autograder.grading.results import NOT_RUN, GradeReport, Status
+from autograder.grading.trusted.store import entry_texts
 from autograder.grading.untrusted.isolation import Isolation
 from autograder.lab.digest import grading_digest
 
@@ -158,13 +159,6 @@ def recorded_isolation(records: list[dict]) -> Isolation | None:
     return Isolation.from_report(weakest["isolation"], weakest["isolation_warning"])
 
 
-def store_entries(store: Path | None) -> dict[str, str]:
-    """The class store's entries as ``{relative path: text}`` (``trusted.store`` layout)."""
-    if store is None:
-        return {}
-    return {e.relative_to(store).as_posix(): e.read_text() for e in sorted(store.glob("??/*.json"))}
-
-
 def run_on_cluster(
     batch,
     submissions: list[Submission],
@@ -202,7 +196,7 @@ def run_on_cluster(
         workers, batch.isolation = admitted(client, setup, progress)
         if batch.isolation.degraded:
             progress(batch.isolation.warning())
-        entries = store_entries(batch.store)
+        entries = entry_texts(batch.store)
         if variable is not None:
             variable.set(entries)
         progress(f"Grading {len(pending)} submission(s) on {len(workers)} worker(s)...")

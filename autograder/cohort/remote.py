@@ -27,6 +27,7 @@ from autograder.grading.grade import NotebookRun, check_run, start
 from autograder.grading.options import GradingOptions
 from autograder.grading.results import GradeReport
 from autograder.grading.trusted.checkers import CheckerPools
+from autograder.grading.trusted.store import entry_texts
 from autograder.grading.untrusted.isolation import Isolation, probe
 from autograder.lab.config import AssignmentConfig, load_config
 from autograder.lab.digest import grading_digest
@@ -86,24 +87,27 @@ _STATES: dict[tuple, _WorkerState] = {}
 _LOCK = threading.Lock()
 
 
-def _address() -> str:
-    """This worker's address (empty outside a worker)."""
+def _this_worker():
+    """The Dask worker running this code, or None (outside a worker, or no Dask)."""
     try:
         from distributed import get_worker
 
-        return get_worker().address
+        return get_worker()
     except (ImportError, ValueError):
-        return ""
+        return None
+
+
+def _address() -> str:
+    """This worker's address (empty outside a worker)."""
+    worker = _this_worker()
+    return worker.address if worker else ""
 
 
 def worker_slots() -> int:
     """The ``grade`` resource this worker declared (1 when run outside a worker)."""
-    try:
-        from distributed import get_worker
-
-        return max(1, int(get_worker().state.total_resources.get(GRADE_RESOURCE, 1)))
-    except (ImportError, ValueError, AttributeError):
-        return 1
+    worker = _this_worker()
+    declared = worker.state.total_resources.get(GRADE_RESOURCE, 1) if worker else 1
+    return max(1, int(declared))
 
 
 def _state(setup: WorkerSetup, config: AssignmentConfig | None = None) -> _WorkerState:
@@ -202,11 +206,7 @@ def grade_remote(job: RemoteJob) -> dict:
             return report
 
         report = outcome_of(state.config, submission, graded)
-        added = {
-            entry.relative_to(store).as_posix(): entry.read_text()
-            for entry in sorted(store.glob("??/*.json"))
-            if entry.relative_to(store).as_posix() not in seeded
-        }
+        added = {path: text for path, text in entry_texts(store).items() if path not in seeded}
         return {
             "report": report.to_record(),
             "measurements": added,

@@ -102,6 +102,22 @@ def _versions() -> dict[str, str]:
     return {"backend": keras.backend.backend(), **package_versions()}
 
 
+ENTRIES = "??/*.json"  # an entry's path in a store's folder: KEY[:2]/KEY.json (``_path``)
+
+
+def entry_files(folder: Path) -> list[Path]:
+    """The entries of the store in ``folder``, in order; none for a missing folder."""
+    return sorted(Path(folder).glob(ENTRIES))
+
+
+def entry_texts(folder: Path | None) -> dict[str, str]:
+    """The store's entries as ``{path relative to folder: JSON text}``: what travels between
+    a cluster's client and its workers (``autograder.cohort``). Empty for None."""
+    if folder is None:
+        return {}
+    return {path.relative_to(folder).as_posix(): path.read_text() for path in entry_files(folder)}
+
+
 class MeasurementStore:
     """Accuracies per epoch under a key, one small JSON file each in ``folder``.
 
@@ -194,7 +210,7 @@ class MeasurementStore:
         """Copy the entries of the store in ``other`` (one written by trusted code: a build's)
         that this one lacks; how many. A missing ``other`` adds nothing."""
         added = 0
-        for entry in sorted(Path(other).glob("??/*.json")):
+        for entry in entry_files(other):
             target = self.folder / entry.parent.name / entry.name
             if not target.exists():
                 target.parent.mkdir(parents=True, exist_ok=True)
