@@ -175,7 +175,7 @@ def compare_scheduler(rnnlab: list[str], options: list[str], args: argparse.Name
             ),
             f"dask {args.scheduler}": ["--scheduler", args.scheduler],
         }
-        walls, totals = {}, {}
+        walls, totals, rows = {}, {}, {}
         for index, (way, extra) in enumerate(ways.items()):
             out = Path(scratch) / f"out{index}"
             command = [*rnnlab, "grade", str(klass), "-o", str(out), *options, *extra]
@@ -184,6 +184,9 @@ def compare_scheduler(rnnlab: list[str], options: list[str], args: argparse.Name
             walls[way] = timed_batch(command)
             records = [json.loads(p.read_text()) for p in (out / "results").glob("*.json")]
             totals[way] = sorted((record["file"], record["total"]) for record in records)
+            rows[way] = {
+                r["file"]: f"{r['status']} {r['total']:g} ({r['reason']})" for r in records
+            }
             kinds: dict[str, list[float]] = {}
             for record in records:
                 measured = {r.get("measurement") for r in record.get("tests", [])}
@@ -201,6 +204,10 @@ def compare_scheduler(rnnlab: list[str], options: list[str], args: argparse.Name
         f"dask / threads: {dask / threads:.2f}x; extra per submission {(dask - threads) / files:+.1f} s"
     )
     print(f"same totals both ways: {len(set(map(tuple, totals.values()))) == 1}")
+    first, second = rows.values()
+    for name in sorted(set(first) | set(second)):
+        if first.get(name, "").split(" (")[0] != second.get(name, "").split(" (")[0]:
+            print(f"  {name} differs:", *(f"\n    {way}: {r.get(name)}" for way, r in rows.items()))
 
 
 if __name__ == "__main__":
