@@ -152,11 +152,12 @@ def admitted(client, setup: WorkerSetup, progress) -> tuple[list[str], Isolation
 def recorded_isolation(records: list[dict]) -> Isolation | None:
     """The weakest isolation that saved ``records`` ran their notebooks at; None when none
     ran one."""
-    ran = [record["report"] for record in records if record["report"]["isolation"] != NOT_RUN]
+    reports = [record.get("report", {}) for record in records]
+    ran = [report for report in reports if report.get("isolation", NOT_RUN) != NOT_RUN]
     if not ran:
         return None
-    weakest = max(ran, key=lambda report: bool(report["isolation_warning"]))
-    return Isolation.from_report(weakest["isolation"], weakest["isolation_warning"])
+    weakest = max(ran, key=lambda report: bool(report.get("isolation_warning")))
+    return Isolation.from_report(weakest["isolation"], weakest.get("isolation_warning", ""))
 
 
 def run_on_cluster(

@@ -78,7 +78,8 @@ def summary(record: dict) -> str:
 
 def gradebook_csv(config: AssignmentConfig, records: list[dict]) -> str:
     """One row per submission; manual questions are left blank for the person who grades them.
-    The last columns say how the notebook ran: ``isolation`` (its level, ``isolation_level``) and, for a class graded on a cluster, the Dask ``worker`` that graded it."""
+    The last columns say how the notebook ran: ``isolation`` (its level, ``isolation_level``)
+    and, for a class graded on a cluster, the Dask ``worker`` that graded it."""
     questions = list(config.points)
     possible = sum(config.question_points(q) for q in questions if not config.is_manual(q))
     on_cluster = any(record.get("worker") for record in records)

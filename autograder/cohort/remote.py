@@ -105,9 +105,8 @@ def _address() -> str:
 
 def worker_slots() -> int:
     """The ``grade`` resource this worker declared (1 when run outside a worker)."""
-    worker = _this_worker()
-    declared = worker.state.total_resources.get(GRADE_RESOURCE, 1) if worker else 1
-    return max(1, int(declared))
+    resources = getattr(getattr(_this_worker(), "state", None), "total_resources", {})
+    return max(1, int(resources.get(GRADE_RESOURCE, 1)))
 
 
 def _state(setup: WorkerSetup, config: AssignmentConfig | None = None) -> _WorkerState:
