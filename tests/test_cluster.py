@@ -39,6 +39,24 @@ def test_a_submission_folder_travels_as_a_zip_of_its_files(tmp_path):
         assert archive.read("sub/notes.txt") == b"hi"
 
 
+def test_a_rerun_with_nothing_to_grade_takes_the_isolation_from_the_saved_results():
+    from autograder.cohort.cluster import recorded_isolation
+    from autograder.cohort.gradebook import isolation_level
+    from autograder.grading.untrusted.isolation import FOLDER, NAMESPACES, Isolation
+
+    def saved(isolation: Isolation | None) -> dict:
+        if isolation is None:
+            return {"report": {"isolation": "not run", "isolation_warning": ""}}
+        ran = {"isolation": isolation.description, "isolation_warning": isolation.warning()}
+        return {"report": ran}
+
+    weak = Isolation(FOLDER, "namespaces were refused")
+    records = [saved(None), saved(Isolation(NAMESPACES)), saved(weak)]
+    assert recorded_isolation(records) == weak  # the weakest, with its reason
+    assert recorded_isolation(records[:1]) is None  # no notebook ran
+    assert [isolation_level(record) for record in records] == ["not run", NAMESPACES, FOLDER]
+
+
 def options(config) -> GradingOptions:
     return GradingOptions.of(
         config.lab, RunSettings.of("smoke", "generated"), phase_timeout=60, memory_gib=2,
