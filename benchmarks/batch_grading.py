@@ -164,6 +164,12 @@ def compare_reuse(rnnlab: list[str], options: list[str], args: argparse.Namespac
     )
 
 
+def median_of(phases: list[dict], phase: str) -> str:
+    """The median of one phase's seconds over submissions' ``report.seconds``, as text."""
+    seconds = [each[phase] for each in phases if phase in each]
+    return f"{statistics.median(seconds):.0f}" if seconds else "-"
+
+
 def compare_scheduler(rnnlab: list[str], options: list[str], args: argparse.Namespace) -> None:
     """Grade a class drawn from the corpus by the thread pools, then on ``args.scheduler``."""
     with tempfile.TemporaryDirectory() as scratch:
@@ -187,14 +193,15 @@ def compare_scheduler(rnnlab: list[str], options: list[str], args: argparse.Name
             rows[way] = {
                 r["file"]: f"{r['status']} {r['total']:g} ({r['reason']})" for r in records
             }
-            kinds: dict[str, list[float]] = {}
+            kinds: dict[str, list[dict]] = {}
             for record in records:
                 measured = {r.get("measurement") for r in record.get("tests", [])}
                 kind = "trained" if "trained" in measured else "reused"
-                kinds.setdefault(kind, []).append(record["seconds"])
+                kinds.setdefault(kind, []).append(record.get("report", {}).get("seconds", {}))
             each = ", ".join(
-                f"{len(s)} {kind} (median {statistics.median(s):.0f} s)"
-                for kind, s in sorted(kinds.items())
+                f"{len(phases)} {kind} (median notebook {median_of(phases, 'execute')} s,"
+                f" checks {median_of(phases, 'check')} s)"
+                for kind, phases in sorted(kinds.items())
             )
             print(f"  {way}: {walls[way]:.0f} s; submissions {each}", flush=True)
     threads, dask = walls.values()
