@@ -10,7 +10,7 @@ import pytest
 from test_batch import assert_rows, class_folder, expected_rows
 
 from autograder.cohort.cluster import ALLOWED_FAILURES, Scheduler
-from autograder.cohort.remote import GRADE_RESOURCE, packed
+from autograder.cohort.remote import GRADE_RESOURCE, grading_environment, packed
 from autograder.cohort.run import grade_class
 from autograder.grading.options import GradingOptions, OptionsError
 from autograder.grading.untrusted.isolation import probe
@@ -27,6 +27,19 @@ def test_the_scheduler_option_names_a_local_cluster_or_an_address():
     for wrong in ("local:0", "local:two", "lab-01"):
         with pytest.raises(OptionsError, match="--scheduler"):
             Scheduler.parse(wrong)
+
+
+def test_notebooks_and_checkers_on_a_worker_do_not_inherit_what_the_nanny_set():
+    nanny = {"MALLOC_TRIM_THRESHOLD_": "65536", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+    worker = {**nanny, "OPENBLAS_NUM_THREADS": "4", "PATH": "/usr/bin", "CANCER_PROFILE": "smoke"}
+    environment = grading_environment(worker)
+    assert not set(nanny) & set(environment)
+    # a value the nanny would not have set is the course's own, and stays
+    assert environment == {
+        "OPENBLAS_NUM_THREADS": "4",
+        "PATH": "/usr/bin",
+        "CANCER_PROFILE": "smoke",
+    }
 
 
 def test_a_submission_folder_travels_as_a_zip_of_its_files(tmp_path):
