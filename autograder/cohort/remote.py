@@ -117,12 +117,11 @@ def grading_environment(environment: dict[str, str] | None = None) -> dict[str, 
     The nanny sets ``distributed.nanny.pre-spawn-environ`` (``MALLOC_TRIM_THRESHOLD_=65536``
     and ``OMP_``, ``MKL_`` and ``OPENBLAS_NUM_THREADS=1`` by default; ``distributed/nanny.py``)
     in the worker's environment before starting it, and every child inherits it. With it, the
-    checks that train a model ran slower than on one host: on this project's 2-core machine
-    (``benchmarks/batch_grading.py --variants 16 --workers 2 --scheduler local:2``, one run
-    each) a trained submission's check phase took a median 59 s on ``local:2`` against 38 s in
-    threads, and 46 s against 48 s with the nanny's list emptied for the run; the class 1.35x
-    the threads' wall time, then 1.20x. A variable keeps its value when it differs from the nanny's (set by the
-    course for its own reasons)."""
+    checks that train a model ran slower than on one host (``benchmarks/batch_grading.py
+    --variants 16 --workers 2 --scheduler local:2``, one run each, 2 cores): a trained
+    submission's check phase took a median 59 s on ``local:2`` against 38 s in threads, the
+    class 1.35x the threads' time; without it 43 s both ways and 1.22x (docs/benchmarks.md).
+    A variable whose value differs from the nanny's is the course's own, and stays."""
     import dask
 
     environment = dict(os.environ if environment is None else environment)
