@@ -10,7 +10,7 @@ import pytest
 from test_batch import assert_rows, class_folder, expected_rows
 
 from autograder.cohort.cluster import ALLOWED_FAILURES, Scheduler
-from autograder.cohort.remote import GRADE_RESOURCE, grading_environment, packed
+from autograder.cohort.remote import GRADE_RESOURCE, TASKS_PER_SLOT, grading_environment, packed
 from autograder.cohort.run import grade_class
 from autograder.grading.options import GradingOptions, OptionsError
 from autograder.grading.untrusted.isolation import probe
@@ -87,8 +87,8 @@ def cluster():
     }
     with dask.config.set(settings):
         local = distributed.LocalCluster(
-            n_workers=2, threads_per_worker=1, resources={GRADE_RESOURCE: 1}, memory_limit=0,
-            dashboard_address=None,
+            n_workers=2, threads_per_worker=TASKS_PER_SLOT, resources={GRADE_RESOURCE: 1},
+            memory_limit=0, dashboard_address=None,
         )  # fmt: skip
         yield local
         local.close()

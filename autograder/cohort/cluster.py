@@ -3,8 +3,10 @@
 One Dask task per submission (``remote.grade_remote``): both phases of one submission run
 on the worker that took it, in child processes of that worker, as on one host. A task per
 phase would move the notebook's answers between hosts and split a submission's fate over
-two workers for no gain: a submission's phases run one after the other anyway, and the
-checker pool stays warm on the worker between its tasks.
+two workers; instead each task holds half a ``grade`` slot (``remote.TASK_SHARE``), so a
+slot holds two submissions: one's notebook runs while the other is checked, the run-ahead
+the one-host pools have, and the worker still runs one notebook and one check phase per
+slot at a time. The checker pool stays warm on the worker between its tasks.
 
 The client is the only writer of ``OUT/``: each result, feedback file, the gradebook, the
 report and the measurement store are written here as tasks finish, by the same code as on
@@ -15,13 +17,14 @@ Workers must run the same toolkit and lab as the client: install the same ``kera
 each worker reports its lab's ``grading_digest`` and isolation level (``remote.prepare``);
 a worker whose digest differs is refused with a sentence and retired. A worker that
 joins later is checked by its task (``remote.WrongToolkit``: a ``grader-error`` row). Workers
-declare how many grades they hold at once as the Dask resource ``grade`` (``dask worker
-ADDRESS --resources grade=1``); each task needs one.
+declare how many grades they hold at once as the Dask resource ``grade``, with two
+threads per slot (``dask worker ADDRESS --nthreads 2 --resources grade=1``).
 
 A worker that dies while grading (killed, out of memory, its host down) makes the
 scheduler give the task to another worker; after ``ALLOWED_FAILURES`` + 1 deaths Dask
 raises ``KilledWorker`` and the submission is recorded as ``grader-error`` with the reason,
-so a rerun tries it again and no row is lost.
+so a rerun tries it again and no row is lost. A worker's death counts against both
+submissions its slot held.
 """
 
 from __future__ import annotations
@@ -37,6 +40,8 @@ from autograder.cohort.collect import BatchError, Submission
 from autograder.cohort.gradebook import Counts, record_from, record_of, summary
 from autograder.cohort.remote import (
     GRADE_RESOURCE,
+    TASK_SHARE,
+    TASKS_PER_SLOT,
     RemoteJob,
     WorkerSetup,
     grade_remote,
@@ -114,7 +119,7 @@ def connect(scheduler: Scheduler):
     }
     with dask.config.set(settings):
         cluster = LocalCluster(
-            n_workers=scheduler.workers, threads_per_worker=1, processes=True,
+            n_workers=scheduler.workers, threads_per_worker=TASKS_PER_SLOT, processes=True,
             resources={GRADE_RESOURCE: 1}, memory_limit=0, dashboard_address=None,
         )  # fmt: skip
         return Client(cluster), cluster
@@ -211,7 +216,7 @@ def run_on_cluster(
             )
             future = client.submit(
                 grade_remote, job, key=f"grade-{submission.key}-{uuid.uuid4().hex[:8]}",
-                resources={GRADE_RESOURCE: 1}, pure=False,
+                resources={GRADE_RESOURCE: TASK_SHARE}, pure=False,
             )  # fmt: skip
             futures[future] = (submission, sha256)
         for future, failed in _finished(client, futures, progress):

@@ -34,6 +34,12 @@ from autograder.lab.config import AssignmentConfig, load_config
 from autograder.lab.digest import grading_digest
 
 GRADE_RESOURCE = "grade"  # the Dask resource a worker declares: how many grades it holds at once
+# What one task holds of a ``grade`` slot: two tasks per slot, so that a slot's next notebook
+# runs while its current submission is checked, as the one-host pools do (``run.run_batch``).
+# The worker still runs one notebook and one check phase per slot at a time
+# (``_WorkerState.notebooks`` and its checker pools).
+TASK_SHARE = 0.5
+TASKS_PER_SLOT = round(1 / TASK_SHARE)  # the threads a worker needs per slot
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -82,6 +88,7 @@ class _WorkerState:
     base: Path  # every task's folder lies here; no notebook sees it
     isolation: Isolation
     hide: list[Path]  # the client's folders that exist here
+    notebooks: threading.Semaphore  # one notebook running per ``grade`` slot
 
 
 _STATES: dict[tuple, _WorkerState] = {}
@@ -149,8 +156,9 @@ def _state(setup: WorkerSetup, config: AssignmentConfig | None = None) -> _Worke
             hidden = [config.folder, base, *pools.folders, *here]
             isolation = probe(tuple(path.resolve() for path in hidden))
             _STATES[key] = _WorkerState(
-                config, grading_digest(config), pools, base, isolation, here
-            )
+                config, grading_digest(config), pools, base, isolation, here,
+                threading.Semaphore(slots),
+            )  # fmt: skip
         return _STATES[key]
 
 
@@ -213,13 +221,14 @@ def grade_remote(job: RemoteJob) -> dict:
         hidden = [*state.pools.folders, state.base, *state.hide]
 
         def graded() -> GradeReport:
-            run = start(
-                state.config,
-                submission,
-                options=setup.options,
-                hidden=hidden,
-                isolation=state.isolation,
-            )
+            with state.notebooks:  # the slot's other task may be checking meanwhile
+                run = start(
+                    state.config,
+                    submission,
+                    options=setup.options,
+                    hidden=hidden,
+                    isolation=state.isolation,
+                )
             if not isinstance(run, NotebookRun):
                 return run
             with state.pools.lend() as pool:
