@@ -6,6 +6,6 @@ build --lab NAME`` copies one into the working folder's ``assignments/`` before 
 
 # What ``kerasgrade`` builds, grades and tests when no ``--lab`` is given: the worked example.
 DEFAULT_LAB = "rnn_lab"
-# What ``kerasgrade new-lab`` copies when no ``--from`` is given: the smallest complete lab
-# (one count, one model question on scikit-learn data, one written question).
-STARTER_LAB = "breast_cancer"
+# What ``kerasgrade new-lab`` copies when no ``--from`` is given: a minimal lab of no subject
+# (one count, one model question on made-up scikit-learn data, one written question).
+STARTER_LAB = "starter"

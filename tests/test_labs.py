@@ -67,9 +67,13 @@ def test_a_new_lab_gets_its_own_module_names_and_name(tmp_path):
     folder = new_lab("shapes_lab", working=tmp_path)
     shipped = sorted(path.name for path in (folder / "shipped").glob("*.py"))
     assert shipped == ["shapes_lab_checks.py", "shapes_lab_support.py"]
-    texts = [p.read_text() for p in folder.rglob("*") if p.suffix in (".py", ".j2", ".toml")]
-    assert not any("cancer_support" in text or "cancer_checks" in text for text in texts)
-    assert not any('variables="CANCER"' in text for text in texts)
+    texts = {
+        p.name: p.read_text() for p in folder.rglob("*") if p.suffix in (".py", ".j2", ".toml")
+    }
+    assert not {name for name, text in texts.items() if re.search(r"starter|STARTER", text)}
+    # nothing of another lab's subject
+    assert not {name for name, text in texts.items() if LAB_NAMES.search(text)}
+    assert "SHAPES_LAB_PROFILE" in texts["shapes_lab_support.py"]
     assert 'variables="SHAPES_LAB"' in (folder / "shipped" / "shapes_lab_support.py").read_text()
     config = load_config(folder)
     assert config.name == "shapes_lab" and config.lab.checks_module == "shapes_lab_checks"
@@ -82,7 +86,8 @@ def test_a_new_lab_gets_its_own_module_names_and_name(tmp_path):
 
 @pytest.mark.slow
 @pytest.mark.parametrize(
-    ("lab", "points", "variants"), [("digits_cnn", 22, 30), ("breast_cancer", 16, 7)]
+    ("lab", "points", "variants"),
+    [("digits_cnn", 22, 30), ("breast_cancer", 16, 7), ("starter", 16, 7)],
 )
 def test_a_small_lab_builds_and_grades_end_to_end(tmp_path, lab, points, variants):
     """A lab other than the RNN lab, built only from its folder (the breast-cancer lab is the

@@ -43,6 +43,35 @@ def test_the_breast_cancer_labs_slowest_design_is_the_one_it_wrote_by_hand(monke
     assert accuracies[0] == accuracies[1]
 
 
+def smallest_cnn_by_hand():
+    """The builder the digits lab wrote by hand (``reference/slow_designs.py``) before its
+    slowest design was derived; its threshold (calibration.toml, 2026-12-01) was set on it."""
+    import keras
+    from keras import layers
+
+    model = keras.Sequential([keras.Input((8, 8, 1)), layers.Conv2D(8, (3, 3), activation="relu"),
+                              layers.MaxPooling2D(3), layers.Flatten(),
+                              layers.Dense(10, activation="softmax")])  # fmt: skip
+    model.compile(loss="sparse_categorical_crossentropy", optimizer=keras.optimizers.Adam(1e-3))
+    return model
+
+
+def test_the_digits_labs_slowest_design_takes_the_pooling_declared_free_with_its_slowest_value():
+    """8 filters (the declared minimum), pooling of 3 with strides of 3 (``Free(slowest=3)``:
+    a stride left to Keras is the pool size), Adam at 0.001: layer for layer the design the
+    digits lab calibrated on when it wrote it by hand."""
+    digits = load_config(installed_labs_dir() / "digits_cnn").lab
+    question = digits.questions["q3"]
+    assert question.spec.slowest_values() == [(1, "pool_size", 3)]
+    (design,) = calibration_builders(question)
+    derived, by_hand = design(), smallest_cnn_by_hand()
+    assert canonical_architecture(derived.to_json()) == canonical_architecture(by_hand.to_json())
+    compiled = [canonical_compile(m.get_compile_config()) for m in (derived, by_hand)]
+    for config in compiled:
+        config.pop("metrics")
+    assert compiled[0] == compiled[1]
+
+
 def test_a_dropout_the_reference_has_takes_the_most_allowed_rate():
     import keras
 

@@ -2,7 +2,7 @@
 
 from cancer_support import DATASET
 
-from autograder.lab.folder import AccuracyTask, DataOptions, LabSpec
+from autograder.lab.folder import LabSpec
 from autograder.lab.questions import (
     SLOWEST,
     CountQuestion,
@@ -42,6 +42,5 @@ LAB = LabSpec(
     support_module="cancer_support",
     checks_module="cancer_checks",
     sandbox_files=("cancer_support.py", "profiles.toml"),
-    data=DataOptions.of(DATASET),
-    accuracy_tasks={DATASET.kind: AccuracyTask(dataset=DATASET, data_kind=DATASET.kind)},
+    dataset=DATASET,
 )

@@ -4,10 +4,12 @@ This file is the lab's interface to the toolkit (``autograder.lab.folder.LabSpec
 questions, the shipped modules, its data and accuracy task.
 """
 
-from autograder.lab.folder import AccuracyTask, DataOptions, LabSpec
+from autograder.lab.folder import LabSpec
 from autograder.lab.questions import (
+    SLOWEST,
     CountQuestion,
     DerivedSpec,
+    Free,
     ManualQuestion,
     ModelQuestion,
     Reference,
@@ -15,10 +17,8 @@ from autograder.lab.questions import (
 )
 from digits_support import CLASSES, DATASET, IMAGE_SHAPE
 from labkit.checks import ADAPTIVE_OPTIMIZERS
-from labkit.derive import ANY
 
 CNN = Reference(f"{__name__}.reference.digits_models", "build_cnn_model")
-SMALLEST_CNN = Reference(f"{__name__}.reference.slow_designs", "build_smallest_cnn_model")
 
 # What question 3 fixes is the reference's (input, output layer, loss, a 3 x 3 ReLU
 # convolution, max-pooling, Flatten); what it lets vary: the number of filters (at least 8),
@@ -26,12 +26,12 @@ SMALLEST_CNN = Reference(f"{__name__}.reference.slow_designs", "build_smallest_c
 # compiles with Adam at Keras' default rate, 0.001; below it the smallest network allowed (8
 # filters, pooling of 3) learns too little in the grader's 20 epochs (about 0.72 of held-out
 # images at 0.0003, against 0.91 at 0.001), so the rate must be 0.001 or more, and the
-# threshold is calibrated on that network (reference/slow_designs.py).
+# threshold is calibrated on that network (SLOWEST: 8 filters, pooling of 3).
 CNN_SPEC = DerivedSpec(
     vary={
         "layers[0]": {"filters": {"min": 8}, "padding": ("same", "valid"), "repeat": (1, 2),
                       "role": "the convolution"},
-        "layers[1]": {"pool_size": ANY, "role": "the pooling layer"},
+        "layers[1]": {"pool_size": Free(slowest=3), "role": "the pooling layer"},
         "dropout": True,
         "input_hint": f"each image is {IMAGE_SHAPE[0]} x {IMAGE_SHAPE[1]} pixels with one grey "
         f"channel, so start with keras.Input({IMAGE_SHAPE}).",
@@ -67,7 +67,7 @@ QUESTIONS = {
         accuracy_check="digits",
         batch_size=16,
         check_seconds=1.5,
-        calibration_designs=(SMALLEST_CNN,),
+        calibration_designs=(SLOWEST,),
     ),
     "q3_why": ManualQuestion(),
 }
@@ -77,8 +77,5 @@ LAB = LabSpec(
     support_module="digits_support",
     checks_module="digits_checks",
     sandbox_files=("digits_support.py", "profiles.toml"),  # what a graded notebook reads
-    data=DataOptions.of(DATASET),
-    # Chance (always answering the most common digit of the held-out images) and the held-out
-    # count come from the data.
-    accuracy_tasks={"digits": AccuracyTask(dataset=DATASET, data_kind=DATASET.kind)},
+    dataset=DATASET,  # its accuracy task "digits": chance and held-out count from the data
 )

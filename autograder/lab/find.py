@@ -94,13 +94,15 @@ def resolve_lab(text: str | None, working: Path | None = None, announce=print) -
 
 LAB_NAME = re.compile(r"[a-z][a-z0-9_]*")
 TEXT_SUFFIXES = (".py", ".toml", ".j2", ".txt", ".md")
+VARIABLES = re.compile(r'variables="([A-Z0-9_]+)"')
 
 
 def new_lab(name: str, source: str | None = None, working: Path | None = None) -> Path:
     """Start the lab ``name`` in ``./assignments/NAME`` from a copy of ``source`` (a path or
     a name; the installed labs' starting point when None), renamed throughout: its config's
-    name, and its shipped modules given names of the new lab's own (``NAME_support.py`` for
-    ``other_support.py``), so that the two never collide. Returns the new folder.
+    name, its shipped modules given names of the new lab's own (``NAME_support.py`` for
+    ``other_support.py``), so that the two never collide, and its environment variables
+    (``NAME_PROFILE``, ``NAME_DATA``). Returns the new folder.
 
     Raises LabError for a name that is not a lowercase identifier or is taken.
     """
@@ -114,18 +116,22 @@ def new_lab(name: str, source: str | None = None, working: Path | None = None) -
         for path in (folder / SHIPPED_DIR).glob("*.py")
     }
     old_name = tomllib.loads((folder / CONFIG_FILE).read_text())["name"]
+    # The environment variables a run's settings come in: a Dataset's ``variables`` prefix.
+    shipped = " ".join(path.read_text() for path in (folder / SHIPPED_DIR).glob("*.py"))
+    for prefix in set(VARIABLES.findall(shipped)):
+        renames.update({f"{prefix}_{kind}": f"{name.upper()}_{kind}" for kind in ("PROFILE", "DATA")})  # fmt: skip
     pattern = re.compile(r"\b(" + "|".join(map(re.escape, renames)) + r")\b")
     for path in folder.rglob("*"):
         if path.is_file() and path.suffix in TEXT_SUFFIXES:
             text = pattern.sub(lambda match: renames[match.group(1)], path.read_text())
-            # The environment variables a run's settings come in (labkit.dataset.Dataset).
-            text = re.sub(r'variables="[A-Z0-9_]+"', f'variables="{name.upper()}"', text)
+            text = VARIABLES.sub(f'variables="{name.upper()}"', text)
             if path.name == CONFIG_FILE:
                 text = re.sub(
                     rf'^name = "{re.escape(old_name)}"', f'name = "{name}"', text, flags=re.M
                 )
             path.write_text(text)
     for old, new in renames.items():
-        (folder / SHIPPED_DIR / f"{old}.py").rename(folder / SHIPPED_DIR / f"{new}.py")
+        if (folder / SHIPPED_DIR / f"{old}.py").is_file():
+            (folder / SHIPPED_DIR / f"{old}.py").rename(folder / SHIPPED_DIR / f"{new}.py")
     (folder / CALIBRATION_FILE).unlink(missing_ok=True)  # measured for the other lab
     return folder

@@ -93,24 +93,42 @@ class LabSpec:
     """A lab's interface, declared once in its ``__init__.py`` as ``LAB = LabSpec(...)``.
 
     ``questions``: question name -> a question of ``autograder.lab.questions``, in notebook
-    order; ``support_module``: the shipped module that defines ``PROFILES`` (name -> profile
-    with ``notebook_epochs``), ``PROFILE_ENV`` and ``DATA_ENV`` (the variables a run's
-    settings are passed in); ``checks_module``: the shipped module the tests call
-    (``check_*`` functions and ``MEASUREMENTS``: accuracy task -> function that trains a
-    fresh copy); ``sandbox_files``: the shipped files a graded notebook reads beside it;
-    ``data``: a ``DataOptions``; ``accuracy_tasks``: task -> ``AccuracyTask``;
-    ``held_out_examples(task, profile) -> int``: the examples an accuracy check of ``task``
-    is scored on in ``profile`` (calibration's binomial error), needed only for tasks
-    without a dataset.
+    order; ``support_module``: the shipped module the notebook imports; ``checks_module``:
+    the shipped module the tests call (``check_*`` functions and ``MEASUREMENTS``: accuracy
+    task -> function that trains a fresh copy); ``sandbox_files``: the shipped files a
+    graded notebook reads beside it.
+
+    ``dataset``: the lab's one ``labkit.dataset.Dataset`` (defined in the support module),
+    from which come its profiles, the two environment variables a run's settings are passed
+    in, its data source and one accuracy task named after its kind. A lab without one
+    declares ``data`` (a ``DataOptions``) and ``accuracy_tasks`` (task -> ``AccuracyTask``),
+    and its support module defines ``PROFILES`` (name -> profile with ``notebook_epochs``),
+    ``PROFILE_ENV`` and ``DATA_ENV``; ``held_out_examples(task, profile) -> int``: the
+    examples an accuracy check of ``task`` is scored on in ``profile`` (calibration's
+    binomial error), needed only for tasks without a dataset. Raises LabError when neither
+    ``dataset`` nor ``data`` is given.
     """
 
     questions: dict
     support_module: str
     checks_module: str
     sandbox_files: tuple[str, ...]
-    data: DataOptions
+    dataset: object | None = None
+    data: DataOptions | None = None
     accuracy_tasks: dict[str, AccuracyTask] = field(default_factory=dict)
     held_out_examples: Callable[[str, str], int] | None = None
+
+    def __post_init__(self):
+        dataset = self.dataset
+        if dataset is None:
+            if self.data is None:
+                raise LabError("A LabSpec needs its dataset, or its data and accuracy_tasks.")
+            return
+        if self.data is None:
+            object.__setattr__(self, "data", DataOptions.of(dataset))
+        if not self.accuracy_tasks:
+            tasks = {dataset.kind: AccuracyTask(dataset=dataset, data_kind=dataset.kind)}
+            object.__setattr__(self, "accuracy_tasks", tasks)
 
 
 class LabError(ToolkitError, ValueError):
@@ -173,7 +191,18 @@ class Lab:
 
     @property
     def profiles(self) -> dict:
-        return self.support.PROFILES
+        """Profile name -> profile: the dataset's, else the support module's ``PROFILES``."""
+        dataset = self.spec.dataset
+        return dataset.profiles if dataset is not None else self.support.PROFILES
+
+    @property
+    def variables(self) -> tuple[str, str]:
+        """The environment variables a run's profile and data source are passed in: the
+        dataset's, else the support module's ``PROFILE_ENV`` and ``DATA_ENV``."""
+        dataset = self.spec.dataset
+        if dataset is not None:
+            return dataset.profile_variable, dataset.data_variable
+        return self.support.PROFILE_ENV, self.support.DATA_ENV
 
     @property
     def shipped_dir(self) -> Path:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from autograder.lab.config import AssignmentConfig
 from labkit.checks import count_digest, shape_digest
+from labkit.derive import ANY, LAYER_KEY
 
 if TYPE_CHECKING:
     import keras
@@ -43,6 +44,16 @@ class Reference:
         return getattr(importlib.import_module(self.module), self.function)()
 
 
+@dataclass(frozen=True)
+class Free:
+    """A setting students choose freely (``labkit.derive.ANY``: not checked) whose
+    slowest-learning value is ``slowest``: the value it takes in the slowest design a spec
+    allows, which calibration trains (``autograder.quality.slowest``). ``"pool_size":
+    Free(slowest=3)``: any pooling, the coarsest learning slowest."""
+
+    slowest: object
+
+
 @dataclass(frozen=True, kw_only=True)
 class DerivedSpec:
     """A model question's spec derived from its reference builder when the lab is built
@@ -60,9 +71,32 @@ class DerivedSpec:
         from labkit.derive import derive_spec
 
         return derive_spec(
-            model if model is not None else builder(), builder=builder.function, vary=self.vary, optimizer=self.optimizer,
-            why=self.why,
+            model if model is not None else builder(), builder=builder.function,
+            vary={key: _checked(value) for key, value in self.vary.items()},
+            optimizer=self.optimizer, why=self.why,
         )  # fmt: skip
+
+    def slowest_values(self) -> list[tuple[int, str, object]]:
+        """``(layer index, setting, value)`` for each setting ``vary`` declares ``Free``."""
+        found = []
+        for key, value in self.vary.items():
+            match = LAYER_KEY.match(key)
+            if not match:
+                continue
+            index, setting = int(match.group(1)), match.group(2)
+            changes = {setting: value} if setting else value
+            found += [(index, name, free.slowest) for name, free in changes.items()
+                      if isinstance(free, Free)]  # fmt: skip
+        return found
+
+
+def _checked(allowed):
+    """A ``vary`` value as ``labkit.derive`` reads it: ``Free`` is ``ANY`` there."""
+    if isinstance(allowed, Free):
+        return ANY
+    if isinstance(allowed, dict):
+        return {name: _checked(value) for name, value in allowed.items()}
+    return allowed
 
 
 class _Slowest:

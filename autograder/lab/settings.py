@@ -1,8 +1,8 @@
 """A run's settings as one typed value: the training budget (profile) and the data source.
 
 Inside a process these travel as a ``RunSettings``; they cross to a notebook, a checker or a
-calibration worker as the two environment variables the lab names (``PROFILE_ENV`` and
-``DATA_ENV`` of its support module), written by ``RunSettings.environment`` and read by the
+calibration worker as the two environment variables the lab names (``Lab.variables``: its
+dataset's, or its support module's ``PROFILE_ENV`` and ``DATA_ENV``), written by ``RunSettings.environment`` and read by the
 lab's support module on the other side, and to a batch record by ``RunSettings.record``. The
 lab decides which profiles and data sources exist (``autograder.lab.folder``).
 """
@@ -68,7 +68,7 @@ class DataSource:
 @dataclass(frozen=True)
 class RunSettings:
     """The budget and data of a run that executes notebooks or trains checks, and the names
-    of the two variables that carry them (the lab's ``PROFILE_ENV`` and ``DATA_ENV``). Made
+    of the two variables that carry them (the lab's ``Lab.variables``). Made
     by ``of`` or ``from_environment``, which check the names against the lab."""
 
     profile: str
@@ -82,8 +82,7 @@ class RunSettings:
         lab = lab or _default_lab()
         if profile not in lab.profiles:
             raise InputError(f"{profile!r} is not a profile; use one of {sorted(lab.profiles)}.")
-        support = lab.support
-        return cls(profile, DataSource.parse(data, lab), (support.PROFILE_ENV, support.DATA_ENV))
+        return cls(profile, DataSource.parse(data, lab), lab.variables)
 
     @classmethod
     def from_environment(
@@ -92,10 +91,10 @@ class RunSettings:
         """Settings named by the lab's two variables, else ``profile`` and the lab's default
         source (how the Gradescope entry point is told them)."""
         lab = lab or _default_lab()
-        support = lab.support
+        profile_variable, data_variable = lab.variables
         return cls.of(
-            environment.get(support.PROFILE_ENV) or profile,
-            environment.get(support.DATA_ENV) or lab.data.default,
+            environment.get(profile_variable) or profile,
+            environment.get(data_variable) or lab.data.default,
             lab,
         )
 

@@ -6,10 +6,11 @@ From the reference's Keras config, ``SlowestDesign`` makes the model where each 
 minimum is taken: every layer's ``units`` or ``filters`` with a ``{"min": m}`` rule at m;
 when ``vary["dropout"]`` is a rate (the most dropout allowed), a ``Dropout`` of that rate
 after each hidden layer (a Sequential reference only); and the reference's optimizer at the
-lowest learning rate the spec allows, with the reference's loss and metrics. What the spec
-leaves free without a bound (``ANY``, a choice of paddings, a second layer) stays as the
-reference has it: a lab whose slowest design depends on those writes its builder by hand,
-as the digits lab does.
+lowest learning rate the spec allows, with the reference's loss and metrics; a setting
+declared ``Free(slowest=v)`` takes v (a pooling's stride with it, where it was the pool size).
+What the spec leaves free without a bound (``ANY``, a choice of paddings, a second layer)
+stays as the reference has it: a lab whose slowest design depends on those writes its
+builder by hand.
 """
 
 from __future__ import annotations
@@ -46,6 +47,11 @@ class SlowestDesign:
                 bound = rule.get(key)
                 if isinstance(bound, dict) and bound.get("min"):
                     config["layers"][entries[index]]["config"][key] = bound["min"]
+        for index, setting, value in question.spec.slowest_values():
+            layer = config["layers"][entries[index]]["config"]
+            if setting == "pool_size" and layer.get("strides") == layer.get("pool_size"):
+                layer["strides"] = value  # strides=None means the pool size (Keras' pooling)
+            layer[setting] = value
         rate = spec.get("dropout")
         sequential = type(reference).__name__ == "Sequential"
         if sequential and isinstance(rate, float):

@@ -33,7 +33,6 @@ DATASET = Dataset(
     loader=load_tumours, profiles=Path(__file__).with_name("profiles.toml"), variables="CANCER",
     source="sklearn", kind="tumours", examples="tumours",
 )  # fmt: skip
-PROFILES, PROFILE_ENV, DATA_ENV = DATASET.profiles, DATASET.profile_variable, DATASET.data_variable
 active_profile, fit_model, plot_history = (
     DATASET.active_profile,
     DATASET.fit_model,

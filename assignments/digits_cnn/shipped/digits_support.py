@@ -1,9 +1,7 @@
 """Support code for the convolutional-networks lab on handwritten digits.
 
-This module ships next to the student notebook. It loads the images, applies the training
-budget of the active profile and draws training curves (``labkit.dataset``). It contains no
-solution to any exercise, and imports Keras only inside the functions that need it (and, in a
-notebook, once quietly at the start).
+Shipped beside the notebook: the images, the active profile's training budget and the
+training curves (``labkit.dataset``); no solution to any exercise.
 
 The data: scikit-learn's 1,797 handwritten digits (``sklearn.datasets.load_digits``), 8 x 8
 grey images with pixel values 0..16, which ship with scikit-learn (no download). They are
@@ -16,15 +14,13 @@ Choosing the budget (environment variable ``DIGITS_PROFILE``; ``profiles.toml``)
   * ``smoke``    tiny, for the toolkit's own tests.
 """
 
-from __future__ import annotations
-
-import contextlib
 from pathlib import Path
 
 import numpy as np
 
 from labkit.dataset import Dataset
-from labkit.profiles import import_keras_quietly, in_a_notebook, set_seeds  # noqa: F401
+from labkit.display import show_results_briefly
+from labkit.profiles import import_keras_quietly, set_seeds  # noqa: F401
 
 IMAGE_SHAPE = (8, 8, 1)  # rows, columns, channels (one grey channel)
 CLASSES = 10  # the digits 0..9
@@ -51,19 +47,8 @@ DATASET = Dataset(
     loader=split_digits, profiles=Path(__file__).with_name("profiles.toml"), variables="DIGITS",
     source="sklearn", kind="digits", examples="images",
 )  # fmt: skip
-PROFILES = DATASET.profiles
-PROFILE_ENV, DATA_ENV = DATASET.profile_variable, DATASET.data_variable
-active_profile, fit_model, plot_history = (
-    DATASET.active_profile,
-    DATASET.fit_model,
-    DATASET.plot_history,
-)
-accuracy = DATASET.accuracy
-
-
-def load_digits_data(profile=None):
-    """The fixed split: the profile's share of the 1,297 training images, all 500 held out."""
-    return DATASET.load(profile)
+fit_model, plot_history, accuracy = DATASET.fit_model, DATASET.plot_history, DATASET.accuracy
+active_profile, load_digits_data = DATASET.active_profile, DATASET.load
 
 
 def shift_images(images: np.ndarray, rows: int = 0, columns: int = 0) -> np.ndarray:
@@ -94,10 +79,4 @@ def show_digits(images: np.ndarray, labels: np.ndarray, count: int = 10) -> None
     plt.show()
 
 
-if in_a_notebook():
-    # In a notebook, digits_checks sets how each grader.check result is shown. It must happen
-    # here, in the notebook's first cell: otter runs the checks with IPython's display
-    # formatters swapped out, so a registration made during a check would be lost. Without
-    # digits_checks next to the notebook, checks show otter's own report instead.
-    with contextlib.suppress(ImportError):
-        import digits_checks  # noqa: F401
+show_results_briefly()  # in a notebook: each check's result in one sentence per fault
