@@ -12,6 +12,15 @@ from autograder.quality.slowest import SlowestDesign, calibration_builders
 CANCER = load_config(installed_labs_dir() / "breast_cancer").lab
 
 
+def assert_same_design(derived, by_hand):
+    """The same layers and the same compile settings, metrics aside (they do not train)."""
+    assert canonical_architecture(derived.to_json()) == canonical_architecture(by_hand.to_json())
+    compiled = [canonical_compile(m.get_compile_config()) for m in (derived, by_hand)]
+    for config in compiled:
+        config.pop("metrics")
+    assert compiled[0] == compiled[1]
+
+
 def narrowest_by_hand():
     """The builder the breast-cancer lab wrote by hand before its slowest design was derived
     (calibrated as ``build_narrowest_mlp_model``, 2026-12-07)."""
@@ -31,11 +40,7 @@ def test_the_breast_cancer_labs_slowest_design_is_the_one_it_wrote_by_hand(monke
     assert question.calibration_designs == (SLOWEST,)
     (design,) = calibration_builders(question)
     derived, by_hand = design(), narrowest_by_hand()
-    assert canonical_architecture(derived.to_json()) == canonical_architecture(by_hand.to_json())
-    compiled = [canonical_compile(m.get_compile_config()) for m in (derived, by_hand)]
-    for config in compiled:
-        config.pop("metrics")
-    assert compiled[0] == compiled[1]
+    assert_same_design(derived, by_hand)
     assert design_names(question) == ["reference", "slowest_allowed"]
     monkeypatch.setenv("CANCER_PROFILE", "grading")
     measure = CANCER.checks.MEASUREMENTS[question.accuracy_check]
@@ -65,11 +70,7 @@ def test_the_digits_labs_slowest_design_takes_the_pooling_declared_free_with_its
     assert question.spec.slowest_values() == [(1, "pool_size", 3)]
     (design,) = calibration_builders(question)
     derived, by_hand = design(), smallest_cnn_by_hand()
-    assert canonical_architecture(derived.to_json()) == canonical_architecture(by_hand.to_json())
-    compiled = [canonical_compile(m.get_compile_config()) for m in (derived, by_hand)]
-    for config in compiled:
-        config.pop("metrics")
-    assert compiled[0] == compiled[1]
+    assert_same_design(derived, by_hand)
 
 
 def test_a_dropout_the_reference_has_takes_the_most_allowed_rate():
